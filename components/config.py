@@ -1,0 +1,421 @@
+"""The platform model: one typed description of the whole rack, read from stack config.
+
+Everything the program puts on a host or into Kubernetes is a pure function of a
+:class:`Platform`, so validation happens here once, before any resource exists. Field
+checks live on the models; checks that relate several settings live in
+``components.validation`` so that they can run even when unrelated fields are broken
+(one run reports every problem).
+
+Keys are camelCase in YAML (Pulumi's convention) and snake_case in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from components import syntax
+from components.problems import invalid
+from components.versions import NEWEST_MINOR, OLDEST_MINOR, KubernetesVersion, supported_range
+
+Role = Literal["control-plane", "worker", "dns"]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+DEFAULT_TENANT_LABEL_KEY = "node-restriction.kubernetes.io/tenant"
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors (a typo must never be silently ignored)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True, strict=False
+    )
+
+
+# ---------------------------------------------------------------------------- field types
+
+
+def _dns_label(what: str):
+    def check(value: str) -> str:
+        if not syntax.DNS_LABEL.match(value):
+            raise invalid(
+                f"{value!r} is not a valid {what} (RFC 1123 label)",
+                "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
+            )
+        return value
+
+    return check
+
+
+def _image_reference(value: str) -> str:
+    match = syntax.IMAGE_REFERENCE.match(value)
+    if not match:
+        raise invalid(
+            f"{value!r} is not a valid image reference",
+            "write it as [registry[:port]/]path:tag or path@sha256:<digest>, lower-case path",
+        )
+    if not (match["tag"] or match["digest"]):
+        raise invalid(
+            f"image {value!r} has no tag or digest (it would float to ':latest')",
+            f"pin it, e.g. {value}:<version> or {value}@sha256:<digest>",
+        )
+    return value
+
+
+def _image_repository(value: str) -> str:
+    if not syntax.IMAGE_REPOSITORY.match(value):
+        raise invalid(
+            f"{value!r} is not a valid image repository",
+            "give a registry and optional path without a tag, e.g. registry.k8s.io or mirror.example.com:5000/k8s",
+        )
+    return value
+
+
+def _quantity(value: str) -> str:
+    if not syntax.QUANTITY.match(value):
+        raise invalid(
+            f"{value!r} is not a Kubernetes quantity", "write e.g. '500m', '4', '16Gi' (see the Kubernetes quantity format)"
+        )
+    return value
+
+
+def _interface(value: str) -> str:
+    if not syntax.INTERFACE_NAME.match(value):
+        raise invalid(f"{value!r} is not a valid Linux interface name", "use 1 to 15 letters, digits, '_', '.', '-'")
+    return value
+
+
+def _labels(value: dict[str, str]) -> dict[str, str]:
+    for key, label_value in value.items():
+        _label_pair(key, label_value)
+    return value
+
+
+def _label_pair(key: str, value: str) -> None:
+    if not syntax.is_qualified_name(key):
+        raise invalid(
+            f"{key!r} is not a valid label key", "use [dns-prefix/]name, name at most 63 characters of [A-Za-z0-9-_.]"
+        )
+    if not syntax.is_label_value(value):
+        raise invalid(
+            f"{value!r} (for {key!r}) is not a valid label value", "use at most 63 characters of [A-Za-z0-9-_.]"
+        )
+
+
+def _kubernetes_version(value: str) -> str:
+    match = syntax.KUBERNETES_VERSION.match(value)
+    if not match:
+        raise invalid(f"{value!r} is not a Kubernetes release", "write MAJOR.MINOR.PATCH, e.g. 1.31.4")
+    if not OLDEST_MINOR <= int(match["minor"]) <= NEWEST_MINOR:
+        raise invalid(f"Kubernetes {value} is not supported", f"choose a release from {supported_range()}")
+    return value.removeprefix("v")
+
+
+def _unset_if_empty(value: object) -> object:
+    """Pulumi.yaml declares apiEndpoint with default "" (a declared key needs a default)."""
+    return None if value == "" else value
+
+
+def _api_endpoint(value: str | None) -> str | None:
+    if value is not None and not syntax.HOSTNAME.match(value):
+        raise invalid(
+            f"{value!r} is not a host name or IPv4 address",
+            "give the load balancer's or first control-plane node's DNS name or IP, without scheme or port (see apiPort)",
+        )
+    return value
+
+
+NodeName = Annotated[str, AfterValidator(_dns_label("node name"))]
+NamespaceName = Annotated[str, AfterValidator(_dns_label("namespace name"))]
+ImageReference = Annotated[str, AfterValidator(_image_reference)]
+Quantity = Annotated[str, AfterValidator(_quantity)]
+InterfaceName = Annotated[str, AfterValidator(_interface)]
+Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class SecretSetting:
+    """Whether a secret config value exists and was stored encrypted.
+
+    The model never holds the secret itself: the Pulumi shell reads it with
+    ``Config.require_secret`` so it stays an encrypted Output end to end.
+    """
+
+    stored_as_secret: bool
+
+
+class Taint(Model):
+    key: str
+    value: str = ""
+    effect: TaintEffect = "NoSchedule"
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str) -> str:
+        _label_pair(key, "")
+        return key
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        _label_pair("taint", value)
+        return value
+
+
+class NodeConfig(Model):
+    """One machine of the rack, as its operator knows it."""
+
+    name: NodeName
+    address: IPv4Address = Field(description="The host's own IPv4 address on the flat layer-2 network.")
+    ssh_host_key: str = Field(
+        description="The host's public SSH host key ('ssh-ed25519 AAAA...', from ssh-keyscan); pinned so a swapped machine is refused."
+    )
+    ssh_user: str | None = Field(default=None, description="Overrides sshUser for this node.")
+    ssh_port: Port | None = Field(default=None, description="Overrides sshPort for this node.")
+    uplink: InterfaceName = Field(default="eth0", description="The physical interface on the layer-2 network.")
+    roles: tuple[Role, ...] = Field(default=("worker",), min_length=1)
+    labels: Labels = Field(default_factory=dict, description="Extra node labels.")
+    taints: tuple[Taint, ...] = ()
+    pod_slice: int | None = Field(
+        default=None,
+        ge=0,
+        description="Index of this node's slice of the pod pool; default: the node address's offset in podSubnet modulo the number of slices.",
+    )
+
+    @field_validator("ssh_host_key")
+    @classmethod
+    def _host_key(cls, value: str) -> str:
+        problem = syntax.ssh_host_key_problem(value)
+        if problem:
+            raise invalid(
+                f"not a usable pinned host key: {problem}",
+                "paste the key part of `ssh-keyscan -t ed25519 <address>` (e.g. 'ssh-ed25519 AAAAC3...')",
+            )
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _unique_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(roles)) != len(roles):
+            raise invalid(f"roles {list(roles)} repeat a role", "list each role once")
+        return roles
+
+    @property
+    def is_control_plane(self) -> bool:
+        return "control-plane" in self.roles
+
+    @property
+    def is_kubernetes_node(self) -> bool:
+        return "control-plane" in self.roles or "worker" in self.roles
+
+    @property
+    def is_dns(self) -> bool:
+        return "dns" in self.roles
+
+
+class Quota(Model):
+    """The tenant's share of its nodes, enforced by a ResourceQuota."""
+
+    cpu: Quantity | None = Field(default=None, description="Total CPU requests and limits.")
+    memory: Quantity | None = Field(default=None, description="Total memory requests and limits.")
+    pods: int | None = Field(default=None, ge=0)
+    persistent_volume_claims: int | None = Field(default=None, ge=0)
+    storage: Quantity | None = Field(default=None, description="Total requested storage.")
+
+
+class ContainerDefaults(Model):
+    """LimitRange defaults for containers that state nothing (Spark always states its own)."""
+
+    cpu_request: Quantity = "500m"
+    memory_request: Quantity = "1Gi"
+    cpu_limit: Quantity | None = None
+    memory_limit: Quantity = "4Gi"
+
+
+class TenantConfig(Model):
+    """A tenant group: one namespace, pinned to its own nodes."""
+
+    name: NamespaceName
+    nodes: tuple[NodeName, ...] = Field(min_length=1, description="Names of the nodes this tenant owns.")
+    node_label: str | None = Field(
+        default=None,
+        description=f"'key=value' put on the tenant's nodes and selected by the namespace; default '{DEFAULT_TENANT_LABEL_KEY}=<name>'.",
+    )
+    taint_nodes: bool = Field(default=True, description="Taint the tenant's nodes so no other pods land there.")
+    access: Literal["spark", "edit"] = Field(
+        default="spark",
+        description="'spark': a Role with exactly what Spark's driver needs; 'edit': the built-in edit ClusterRole, bound in the namespace only.",
+    )
+    quota: Quota = Field(default_factory=Quota)
+    container_defaults: ContainerDefaults = Field(default_factory=ContainerDefaults)
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra spark-defaults for this tenant.")
+
+    @field_validator("node_label")
+    @classmethod
+    def _node_label(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        key, eq, label_value = value.partition("=")
+        if not eq:
+            raise invalid(f"{value!r} is not 'key=value'", "write the label as key=value, e.g. spark=spark")
+        _label_pair(key, label_value)
+        return value
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """The (key, value) pair on this tenant's nodes."""
+        if self.node_label is None:
+            return DEFAULT_TENANT_LABEL_KEY, self.name
+        key, _, value = self.node_label.partition("=")
+        return key, value
+
+    @property
+    def node_selector(self) -> str:
+        """The PodNodeSelector annotation value."""
+        return "=".join(self.label)
+
+
+class DnsConfig(Model):
+    """CoreDNS on the host network of the DNS-role nodes (see DESIGN.md, DNS)."""
+
+    upstreams: tuple[IPv4Address, ...] = Field(
+        default=(),
+        max_length=3,
+        description="Upstream resolvers; empty: the host's own (systemd-resolved's real upstreams, never the 127.0.0.53 stub).",
+    )
+    min_servers: int = Field(default=1, ge=1, le=3, description="Fewest DNS-role nodes the stack accepts (2+ for HA).")
+    timeout_seconds: int = Field(default=2, ge=1, le=30, description="resolv.conf 'timeout' for hosts and Spark pods.")
+    attempts: int = Field(default=2, ge=1, le=5, description="resolv.conf 'attempts'.")
+    image: ImageReference | None = Field(default=None, description="CoreDNS image; default <imageRepository>/coredns/coredns:<kubeadm's tag>.")
+
+
+class Priorities(Model):
+    """PriorityClass values for mixed deployment (higher wins; a preempted driver kills its whole job)."""
+
+    platform: int = Field(default=1_000_000, description="Platform services (DNS); tenants may not use it.")
+    service: int = Field(default=100_000, description="Long-running tenant services.")
+    spark_driver: int = Field(default=10_000)
+    spark_executor: int = Field(default=1_000)
+
+
+class SparkConfig(Model):
+    image: ImageReference = "apache/spark:3.5.3"
+    conf: dict[str, str] = Field(default_factory=dict, description="spark-defaults shared by every tenant.")
+    priorities: Priorities = Field(default_factory=Priorities)
+
+
+# ---------------------------------------------------------------------------- the stack
+
+
+class PlatformConfig(Model):
+    """The whole stack configuration (``spark-on-metal:*`` keys)."""
+
+    cluster_name: Annotated[str, AfterValidator(_dns_label("cluster name"))] = "spark-on-metal"
+    kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = Field(description="Kubernetes release, e.g. 1.31.4 (kubeadm, kubelet, kubectl pinned to it).")
+    image_repository: Annotated[str, AfterValidator(_image_repository)] = Field(
+        default="registry.k8s.io", description="Registry (mirror) kubeadm and containerd pull control-plane images from."
+    )
+    api_endpoint: Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_api_endpoint)] = Field(
+        default=None,
+        description="Stable DNS name or IP of the API server (kubeadm controlPlaneEndpoint); default: the first control-plane node's address.",
+    )
+    api_port: Port = 6443
+    pod_subnet: IPv4Network = Field(description="The flat layer-2 network hosts and pods share, e.g. 10.0.0.0/17.")
+    pod_pool: IPv4Network = Field(description="The part of podSubnet pods get addresses from, e.g. 10.0.64.0/20.")
+    pod_slice_prefix: int = Field(default=25, ge=8, le=32, description="Prefix length of each node's slice of podPool.")
+    gateway: IPv4Address = Field(description="The physical router on podSubnet; pods' default route.")
+    service_cidr: IPv4Network = Field(description="Service virtual IPs; outside podPool, may lie inside podSubnet.")
+    macvlan_interface: InterfaceName = Field(default="mac0", description="Name of the host's macvlan sub-interface.")
+    ssh_user: str = Field(default="root", description="SSH user on every node (non-root users need passwordless sudo).")
+    ssh_port: Port = 22
+    ssh_private_key: SecretSetting | None = Field(default=None, description="SSH private key; a Pulumi secret.")
+    nodes: tuple[NodeConfig, ...] = Field(min_length=1)
+    tenants: tuple[TenantConfig, ...] = ()
+    dns: DnsConfig = Field(default_factory=DnsConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+
+
+# ---------------------------------------------------------------------------- validated view
+
+
+class Platform:
+    """A validated :class:`PlatformConfig` plus the facts derived from it.
+
+    Only ``components.load`` builds one, after every check passed, so code that receives
+    a Platform may assume the configuration is consistent.
+    """
+
+    def __init__(self, config: PlatformConfig, stack: str):
+        self.config = config
+        self.stack = stack
+
+    @cached_property
+    def version(self) -> KubernetesVersion:
+        return KubernetesVersion.parse(self.config.kubernetes_version)
+
+    @cached_property
+    def nodes(self) -> tuple[NodeConfig, ...]:
+        return self.config.nodes
+
+    def node(self, name: str) -> NodeConfig:
+        return next(node for node in self.nodes if node.name == name)
+
+    @cached_property
+    def kubernetes_nodes(self) -> tuple[NodeConfig, ...]:
+        return tuple(node for node in self.nodes if node.is_kubernetes_node)
+
+    @cached_property
+    def control_planes(self) -> tuple[NodeConfig, ...]:
+        return tuple(node for node in self.nodes if node.is_control_plane)
+
+    @property
+    def init_node(self) -> NodeConfig:
+        """The control-plane node that runs `kubeadm init`; the others join it."""
+        return self.control_planes[0]
+
+    @cached_property
+    def joining_nodes(self) -> tuple[NodeConfig, ...]:
+        return tuple(node for node in self.kubernetes_nodes if node.name != self.init_node.name)
+
+    @cached_property
+    def dns_nodes(self) -> tuple[NodeConfig, ...]:
+        return tuple(node for node in self.nodes if node.is_dns)
+
+    @cached_property
+    def tenant_of(self) -> dict[str, TenantConfig]:
+        return {name: tenant for tenant in self.config.tenants for name in tenant.nodes}
+
+    @property
+    def api_host(self) -> str:
+        return self.config.api_endpoint or str(self.init_node.address)
+
+    @property
+    def api_server_url(self) -> str:
+        return f"https://{self.api_host}:{self.config.api_port}"
+
+    @property
+    def prefix_length(self) -> int:
+        return self.config.pod_subnet.prefixlen
+
+    def ssh_user(self, node: NodeConfig) -> str:
+        return node.ssh_user or self.config.ssh_user
+
+    def ssh_port(self, node: NodeConfig) -> int:
+        return node.ssh_port or self.config.ssh_port
+
+    @property
+    def coredns_image(self) -> str:
+        return self.config.dns.image or f"{self.config.image_repository}/coredns/coredns:{self.version.coredns_tag}"
+
+    @property
+    def pause_image(self) -> str:
+        return f"{self.config.image_repository}/pause:{self.version.pause_tag}"

@@ -1,0 +1,116 @@
+"""Reading a stack's configuration: from ``Pulumi.<stack>.yaml`` or from the Pulumi engine.
+
+Both paths produce the same raw mapping and go through the same validation, so what
+``render`` shows a reviewer is what ``pulumi up`` would build. ``render`` runs without
+the Pulumi CLI and cannot decrypt ``secure:`` values; it only needs to know that the
+SSH key is stored as a secret, never its value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from components.config import Platform, SecretSetting
+from components.problems import PROJECT, ConfigError, ConfigProblem
+from components.validation import load_platform
+
+SECRET_KEYS = frozenset({"sshPrivateKey"})
+# Namespaces Pulumi itself and the providers this program uses read from a stack file.
+FOREIGN_NAMESPACES = frozenset({"pulumi", "kubernetes", "command"})
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Defaults declared in Pulumi.yaml's ``config:`` section, as the CLI would apply them."""
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    declared = project.get("config") or {}
+    return {key: spec["default"] for key, spec in declared.items() if isinstance(spec, dict) and "default" in spec}
+
+
+def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def raw_from_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The stack's settings with the project prefix removed and secrets reduced to markers."""
+    path = stack_file(stack, project_dir)
+    if not path.exists():
+        raise ConfigError([ConfigProblem("(stack)", f"{path.name} does not exist", f"create it, or pick one of: {', '.join(known_stacks(project_dir))}")])
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError([ConfigProblem("(stack)", f"{path.name} is not valid YAML: {error}", "fix the YAML syntax")]) from None
+    problems: list[ConfigProblem] = []
+    raw: dict[str, Any] = dict(project_defaults(project_dir))
+    for full_key, value in (document.get("config") or {}).items():
+        namespace, _, key = str(full_key).partition(":")
+        if namespace in FOREIGN_NAMESPACES:
+            continue
+        if namespace != PROJECT or not key:
+            problems.append(
+                ConfigProblem(str(full_key), "unknown setting (not in the spark-on-metal namespace)", f"write it as {PROJECT}:<key>")
+            )
+            continue
+        raw[key] = _secret_marker(key, value, problems)
+    if problems:
+        raise ConfigError(problems)
+    return raw
+
+
+def _secret_marker(key: str, value: Any, problems: list[ConfigProblem]) -> Any:
+    encrypted = isinstance(value, dict) and set(value) == {"secure"}
+    if key in SECRET_KEYS:
+        return SecretSetting(stored_as_secret=encrypted)
+    if encrypted:
+        problems.append(
+            ConfigProblem(key, "is stored encrypted, but it is not a secret and is needed to render the hosts' files", "store it in plain text (only sshPrivateKey is secret)")
+        )
+    return value
+
+
+def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Platform:
+    return load_platform(raw_from_stack_file(stack, project_dir), stack)
+
+
+def raw_from_pulumi(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
+    """Raw settings from the engine's config bag (``project:key -> JSON or string``)."""
+    import json
+
+    raw: dict[str, Any] = {}
+    problems: list[ConfigProblem] = []
+    for full_key, value in values.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace in FOREIGN_NAMESPACES:
+            continue
+        if namespace != PROJECT:
+            problems.append(ConfigProblem(full_key, "unknown setting (not in the spark-on-metal namespace)", f"write it as {PROJECT}:<key>"))
+            continue
+        if key in SECRET_KEYS:
+            raw[key] = SecretSetting(stored_as_secret=full_key in secret_keys)
+            continue
+        raw[key] = _decode(value, json)
+    if problems:
+        raise ConfigError(problems)
+    return raw
+
+
+def _decode(value: Any, json) -> Any:
+    """The engine passes every value as a string; objects and lists arrive as JSON.
+
+    Scalars stay strings (pydantic coerces "6443" to an int where an int is meant), so a
+    version such as "1.31" is never mistaken for a float.
+    """
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,41 @@
+"""Step host-network: the node's place on the flat layer-2 network.
+
+The macvlan sub-interface trick (host and pods become macvlan siblings), made to persist
+with a boot unit; the CNI network pods are attached with; forwarding of pod traffic; and
+resolv.conf for kubelet and the host. One step, because all of it changes together when
+the network settings change and none of it when they don't.
+"""
+
+from __future__ import annotations
+
+from components.config import NodeConfig, Platform
+from components.hostfiles import cni, hostnet, resolv
+from components.network import node_network
+from components.steps import Step
+
+REQUIRED_CNI_PLUGINS = "macvlan host-local"
+
+
+def step(platform: Platform, node: NodeConfig) -> Step:
+    network = node_network(platform, node)
+    files = [*hostnet.files(platform, network), cni.cni_file(platform, network)]
+    kubelet_resolv = resolv.kubelet_resolv_file(platform)
+    if kubelet_resolv is not None:
+        files.append(kubelet_resolv)
+    return Step(
+        name="host-network",
+        node=node.name,
+        runs_on=node.name,
+        templates=("host-network-step.sh",),
+        variables={
+            "HOST_NETWORK_SCRIPT": hostnet.HOST_NETWORK_SCRIPT,
+            "POD_FORWARDING_SCRIPT": hostnet.POD_FORWARDING_SCRIPT,
+            "NETWORK_UNIT": hostnet.UNIT_NAME,
+            "NETWORK_UNIT_PATH": hostnet.UNIT_PATH,
+            "CNI_PLUGINS": REQUIRED_CNI_PLUGINS,
+            "KUBELET_RESOLV_CONF": resolv.KUBELET_RESOLV_CONF,
+            "KUBELET_RESOLV_RENDERED": "yes" if kubelet_resolv is not None else "no",
+            "RESOLV_OPTIONS": resolv.options(platform),
+        },
+        files=tuple(files),
+    )

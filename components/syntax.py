@@ -1,0 +1,84 @@
+"""Syntax of the strings Kubernetes, OCI registries and OpenSSH accept.
+
+Kept apart from the models so that the same rules serve config validation and the checks
+on rendered objects; each rule follows the upstream grammar it names, because a value
+that passes here but fails on the API server fails half-way through a ``pulumi up``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import struct
+
+# RFC 1123 label: Namespace names, node names (we keep nodes to labels so they also make
+# safe file names and Pulumi resource names).
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$")
+
+# k8s.io/apimachinery validation: qualified names and label values.
+_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+
+# k8s.io/apimachinery/pkg/api/resource Quantity.
+QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+
+# github.com/distribution/reference grammar (the one containerd and kubelet use).
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_REPOSITORY = re.compile(rf"^{_NAME}$")
+IMAGE_REFERENCE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$")
+
+KUBERNETES_VERSION = re.compile(r"^v?(?P<major>1)\.(?P<minor>[0-9]{1,2})\.(?P<patch>[0-9]{1,3})$")
+
+# Linux IFNAMSIZ is 16 including the NUL; '/' and whitespace are refused by the kernel.
+INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+
+SSH_HOST_KEY_TYPES = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+)
+
+
+def is_qualified_name(key: str) -> bool:
+    """A label or taint key: optional DNS-subdomain prefix, '/', and a 63-character name."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not DNS_SUBDOMAIN.match(prefix):
+        return False
+    return bool(_NAME_PART.match(name)) and len(name) <= 63
+
+
+def is_label_value(value: str) -> bool:
+    return len(value) <= 63 and bool(LABEL_VALUE.match(value))
+
+
+def ssh_host_key_problem(line: str) -> str | None:
+    """Why ``line`` is not an authorized_keys-format public host key, or None.
+
+    pulumi-command parses the pinned key with ssh.ParseAuthorizedKey, so we check the same
+    shape: ``<type> <base64 blob> [comment]`` with the blob's embedded type matching.
+    """
+    fields = line.split()
+    if len(fields) < 2:
+        return "expected '<type> <base64 key>' as printed by ssh-keyscan (without the host name)"
+    kind, blob = fields[0], fields[1]
+    if kind not in SSH_HOST_KEY_TYPES:
+        return f"key type {kind!r} is not one of {', '.join(SSH_HOST_KEY_TYPES)}"
+    try:
+        raw = base64.b64decode(blob, validate=True)
+        (length,) = struct.unpack(">I", raw[:4])
+        embedded = raw[4 : 4 + length].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError, ValueError):
+        return "the key data is not valid base64 of an SSH public key"
+    if embedded != kind:
+        return f"the key data is a {embedded!r} key but the line says {kind!r}"
+    return None

@@ -1,0 +1,38 @@
+# shellcheck shell=bash disable=SC2154
+# Step kubeadm-join (values above). The credentials arrive inside this script (a Pulumi
+# secret); they are written only to a private temporary copy of the join configuration.
+
+som_apply() {
+  som_install_files
+  if [ -f "$KUBELET_CONF" ]; then
+    som_log "already joined; kubeadm join not re-run"
+    return 0
+  fi
+  local key value token="" hash="" certificate_key="" expires=0 config
+  while IFS='=' read -r key value; do
+    case "$key" in
+      token) token=$value ;;
+      ca_cert_hash) hash=$value ;;
+      certificate_key) certificate_key=$value ;;
+      expires) expires=$value ;;
+    esac
+  done < <(som_secret_join_credentials)
+  if [ -z "$token" ] || [ -z "$hash" ]; then
+    som_die "no join credentials were handed to this step"
+  fi
+  if [ "$(date +%s)" -ge "$expires" ]; then
+    som_die "the bootstrap token minted for $SOM_NODE has expired; mint a new one with: pulumi up --replace <URN of $SOM_NODE-join-credentials> (pulumi stack --show-urns)"
+  fi
+  config=$(umask 077 && mktemp "$JOIN_CONFIG.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: the trap must remove this very file
+  trap "rm -f '$config'" EXIT
+  sed -e "s|$TOKEN_PLACEHOLDER|$token|" -e "s|$CA_HASH_PLACEHOLDER|$hash|" \
+    -e "s|$CERTIFICATE_KEY_PLACEHOLDER|$certificate_key|" "$JOIN_CONFIG" >"$config"
+  kubeadm join --config "$config" 2>&1 | som_redact >&2
+  som_log "joined the cluster"
+}
+
+som_remove() {
+  som_kube_reset
+  som_remove_files
+}

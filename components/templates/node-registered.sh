@@ -1,0 +1,31 @@
+# shellcheck shell=bash disable=SC2154
+# Step node-registered (values above), on the first control plane for node $SOM_NODE.
+# apply: wait until the Node object exists (what the Kubernetes layer patches).
+# remove: drain the node and delete its Node object, before kubeadm reset runs on it.
+
+kubectl_admin() {
+  kubectl --kubeconfig "$ADMIN_CONF" "$@"
+}
+
+som_apply() {
+  local waited=0
+  until kubectl_admin get node "$SOM_NODE" >/dev/null 2>&1; do
+    if [ "$waited" -ge "$REGISTRATION_TIMEOUT_SECONDS" ]; then
+      som_die "node $SOM_NODE did not register within ${REGISTRATION_TIMEOUT_SECONDS}s: see 'journalctl -u kubelet' on $SOM_NODE"
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  som_log "node $SOM_NODE is registered"
+}
+
+som_remove() {
+  if ! kubectl_admin get node "$SOM_NODE" >/dev/null 2>&1; then
+    som_log "node $SOM_NODE is not registered; nothing to drain"
+    return 0
+  fi
+  kubectl_admin drain "$SOM_NODE" --ignore-daemonsets --delete-emptydir-data \
+    --timeout="${DRAIN_TIMEOUT_SECONDS}s" >&2
+  kubectl_admin delete node "$SOM_NODE" --ignore-not-found >&2
+  som_log "node $SOM_NODE drained and deleted"
+}
