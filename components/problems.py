@@ -90,7 +90,10 @@ def from_validation_error(
     misspelt key was probably meant to be; ``known`` gives those names directly.
     """
     problems = []
-    for item in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    for item in errors:
+        if _counts_only_failed_items(item, errors):
+            continue
         loc = [*prefix, *item["loc"]]
         kind = item["type"]
         ctx = item.get("ctx") or {}
@@ -108,6 +111,15 @@ def from_validation_error(
             fix = "give a value of the documented type (see the README's config reference)"
         problems.append(ConfigProblem(join_key(*loc), message, fix))
     return problems
+
+
+def _counts_only_failed_items(item: Any, errors: Sequence[Any]) -> bool:
+    """pydantic also reports a tuple as too short when items of it failed (``roles: [master]``
+    gives "at least 1 item ... not 0"); the failing item is the problem, not the length."""
+    loc = tuple(item["loc"])
+    return item["type"] == "too_short" and any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in errors
+    )
 
 
 def _field_names(model: type[BaseModel], path: Sequence[str | int]) -> list[str]:

@@ -44,9 +44,12 @@ def raw_from_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         raise ConfigError([ConfigProblem("(stack)", f"{path.name} is not valid YAML: {error}", "fix the YAML syntax")]) from None
+    settings = document.get("config") if isinstance(document, dict) else document
+    if not isinstance(settings or {}, dict):
+        raise ConfigError([ConfigProblem("(stack)", f"{path.name} has no 'config:' mapping", "write the settings under 'config:' as 'spark-on-metal:<key>: <value>'")])
     problems: list[ConfigProblem] = []
     raw: dict[str, Any] = dict(project_defaults(project_dir))
-    for full_key, value in (document.get("config") or {}).items():
+    for full_key, value in (settings or {}).items():
         namespace, _, key = str(full_key).partition(":")
         if namespace in FOREIGN_NAMESPACES:
             continue

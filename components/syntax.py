@@ -12,33 +12,38 @@ import binascii
 import re
 import struct
 
+# Every rule is anchored with \Z, never $: Python's $ also matches before a trailing
+# newline, and a value such as "registry.k8s.io\n" (a YAML block scalar) breaks the files
+# it is written into.
+
 # RFC 1123 label: Namespace names, node names (we keep nodes to labels so they also make
 # safe file names and Pulumi resource names).
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+HOSTNAME = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*\Z")
 
 # k8s.io/apimachinery validation: qualified names and label values.
-_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]\Z")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?\Z")
 
 # k8s.io/apimachinery/pkg/api/resource Quantity.
-QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?\Z")
 
 # github.com/distribution/reference grammar (the one containerd and kubelet use).
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # the grammar's \w is ASCII; Python's is Unicode
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-IMAGE_REPOSITORY = re.compile(rf"^{_NAME}$")
-IMAGE_REFERENCE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$")
+IMAGE_REPOSITORY = re.compile(rf"^{_NAME}\Z")
+IMAGE_REFERENCE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z")
 
-KUBERNETES_VERSION = re.compile(r"^v?(?P<major>1)\.(?P<minor>[0-9]{1,2})\.(?P<patch>[0-9]{1,3})$")
+KUBERNETES_VERSION = re.compile(r"^v?(?P<major>1)\.(?P<minor>[0-9]{1,2})\.(?P<patch>[0-9]{1,3})\Z")
 
-# Linux IFNAMSIZ is 16 including the NUL; '/' and whitespace are refused by the kernel.
-INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+# Linux IFNAMSIZ is 16 including the NUL; the kernel's dev_valid_name refuses '/', ':',
+# whitespace, "." and ".." (an "eth0:1" is an address label, not an interface).
+INTERFACE_NAME = re.compile(r"^(?!\.\.?\Z)[A-Za-z0-9_.-]{1,15}\Z")
 
 SSH_HOST_KEY_TYPES = (
     "ssh-ed25519",
@@ -74,11 +79,34 @@ def ssh_host_key_problem(line: str) -> str | None:
     if kind not in SSH_HOST_KEY_TYPES:
         return f"key type {kind!r} is not one of {', '.join(SSH_HOST_KEY_TYPES)}"
     try:
-        raw = base64.b64decode(blob, validate=True)
-        (length,) = struct.unpack(">I", raw[:4])
-        embedded = raw[4 : 4 + length].decode("ascii")
-    except (binascii.Error, struct.error, UnicodeDecodeError, ValueError):
+        parts = _ssh_strings(base64.b64decode(blob, validate=True))
+        embedded = parts[0].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError, ValueError, IndexError):
         return "the key data is not valid base64 of an SSH public key"
     if embedded != kind:
         return f"the key data is a {embedded!r} key but the line says {kind!r}"
+    if not _complete_key(kind, parts[1:]):
+        return f"the key data is not a well-formed {kind} key (truncated, or with extra data)"
     return None
+
+
+def _ssh_strings(raw: bytes) -> list[bytes]:
+    """The length-prefixed strings (RFC 4251) a public key blob consists of, all of it."""
+    parts, offset = [], 0
+    while offset < len(raw):
+        (length,) = struct.unpack(">I", raw[offset : offset + 4])
+        offset += 4
+        if offset + length > len(raw):
+            raise ValueError("string runs past the end of the key")
+        parts.append(raw[offset : offset + length])
+        offset += length
+    return parts
+
+
+def _complete_key(kind: str, parts: list[bytes]) -> bool:
+    """The key material after the type, as golang.org/x/crypto/ssh parses it (no trailing data)."""
+    if kind == "ssh-ed25519":
+        return len(parts) == 1 and len(parts[0]) == 32
+    if kind.startswith("ecdsa-sha2-"):
+        return len(parts) == 2 and parts[0] == kind.removeprefix("ecdsa-sha2-").encode() and bool(parts[1])
+    return len(parts) == 2 and all(parts)  # ssh-rsa: exponent and modulus

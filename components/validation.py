@@ -258,6 +258,7 @@ def slices_available(d: Draft) -> Iterator[ConfigProblem]:
         )
         return
     owner: dict[int, int] = {}
+    address_of = {index: node.address for index, node in d.nodes}
     for index, node in d.nodes:
         if node.pod_slice is not None and node.pod_slice >= count:
             yield ConfigProblem(
@@ -267,6 +268,8 @@ def slices_available(d: Draft) -> Iterator[ConfigProblem]:
             )
             continue
         chosen = slice_index(node, d.pod_subnet, count)
+        if chosen in owner and node.pod_slice is None and address_of[owner[chosen]] == node.address:
+            continue  # the same address gives the same slice: reported as a duplicate address
         if chosen in owner:
             taken = {slice_index(n, d.pod_subnet, count) for _, n in d.nodes}
             free = [str(i) for i in range(count) if i not in taken][:5]
@@ -352,7 +355,7 @@ def distinct_tenant_labels(d: Draft) -> Iterator[ConfigProblem]:
 @needs("tenants", "all_nodes")
 def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
     known = {node.name: node for _, node in d.nodes}
-    owner: dict[str, str] = {}
+    owner: dict[str, tuple[int, str]] = {}  # node -> (index, name) of its tenant; names may repeat
     for index, tenant in d.tenants:
         for position, name in enumerate(tenant.nodes):
             key = join_key("tenants", index, "nodes", position)
@@ -362,8 +365,8 @@ def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
             elif name in owner:
                 yield ConfigProblem(
                     key,
-                    f"node {name} is listed twice in tenant {tenant.name}" if owner[name] == tenant.name
-                    else f"node {name} is already tenant {owner[name]}'s: a node belongs to one tenant",
+                    f"node {name} is listed twice in tenant {tenant.name}" if owner[name][0] == index
+                    else f"node {name} is already tenant {owner[name][1]}'s: a node belongs to one tenant",
                     "list each node once, in one tenant",
                 )
             elif node.is_control_plane:
@@ -371,7 +374,7 @@ def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
             elif node.is_dns:
                 yield ConfigProblem(key, f"node {name} serves cluster DNS; DNS nodes carry no tenant", "give the tenant other nodes, or move the dns role")
             else:
-                owner[name] = tenant.name
+                owner[name] = (index, tenant.name)
         key, value = tenant.label
         for node_index, node in d.nodes:
             if node.name not in tenant.nodes and node.labels.get(key) == value:

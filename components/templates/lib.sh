@@ -31,7 +31,8 @@ som_install() {
   tmp=$(mktemp "$path.som.XXXXXX")
   cat >"$tmp"
   chmod "$mode" "$tmp"
-  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ]; then
+  # Compare modes as numbers: stat prints 644 where the renderer says 0644.
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$((8#$(stat -c %a "$path")))" -eq "$((8#$mode))" ]; then
     rm -f "$tmp"
     return 0
   fi

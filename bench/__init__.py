@@ -1,0 +1,1 @@
+"""Benchmarks: they print figures (ratios measured in one run); they assert nothing about time."""

@@ -1,0 +1,63 @@
+"""The Pulumi program: load and validate the stack, build the platform, export outputs.
+
+Kept out of ``__main__.py`` so tests, the benchmark and the lab's engine stand-in run
+exactly this function under ``pulumi.runtime.set_mocks``.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi.runtime
+
+from components.cluster import Cluster
+from components.config import Platform
+from components.network import plan
+from components.problems import PROJECT, ConfigError
+from components.stack import raw_from_pulumi
+from components.validation import load_platform
+
+
+def engine_config() -> tuple[dict[str, object], set[str]]:
+    """Every config value the engine handed the program, and which of them are secrets.
+
+    ``pulumi.Config`` can only look keys up, not list them; listing is what lets a typo'd
+    key be reported instead of silently ignored.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    return values, secret_keys
+
+
+def load() -> Platform:
+    """The validated platform, or a clean stop (no traceback) listing every problem."""
+    values, secret_keys = engine_config()
+    try:
+        return load_platform(raw_from_pulumi(values, secret_keys), pulumi.get_stack())
+    except ConfigError as error:
+        for problem in error.problems:
+            pulumi.log.error(problem.render())
+        raise pulumi.RunError(error.report()) from None
+
+
+def network_output(platform: Platform) -> list[dict[str, object]]:
+    return [
+        {
+            "name": node.name,
+            "address": str(node.address),
+            "podSlice": str(node.pod_slice),
+            "podRangeStart": str(node.range_start),
+            "podRangeEnd": str(node.range_end),
+            "routes": [{"dst": str(r.destination), "via": str(r.via)} for r in node.routes],
+        }
+        for node in plan(platform).nodes
+    ]
+
+
+def main() -> None:
+    platform = load()
+    private_key = pulumi.Config(PROJECT).require_secret("sshPrivateKey")
+    cluster = Cluster(platform.config.cluster_name, platform, private_key)
+    pulumi.export("networkPlan", network_output(platform))
+    pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -1,0 +1,20 @@
+"""spark-on-metal's policy rules as plain functions, and their wiring (``pack``).
+
+Rules take what Pulumi shows a policy (type token, properties, name, options) and return
+what is wrong, so tests and tools call them without the Pulumi engine.
+"""
+
+from .pods import pod_security_violations, tenant_workload_violations
+from .rbac import rbac_violations, tenant_rbac_violations
+from .secret_steps import SECRET_STEPS, secret_step_violations
+from .tenancy import tenant_selector_violations
+
+__all__ = [
+    "SECRET_STEPS",
+    "pod_security_violations",
+    "rbac_violations",
+    "secret_step_violations",
+    "tenant_rbac_violations",
+    "tenant_selector_violations",
+    "tenant_workload_violations",
+]

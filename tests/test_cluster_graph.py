@@ -1,0 +1,184 @@
+"""The cluster's resource graph under mocks: what runs where, in which order, with what secrecy.
+
+These are the engine-facing contracts of the Pulumi shell: a change in them shows up on
+real racks as spurious re-runs, serialised joins, or secrets in state.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pytest
+
+from components.steps import SECRET_STEPS
+from tests.engine.recording import Registration, RunResult, engine_config, run_program, unwrap
+from tests.scale import SSH_KEY, scaled_config
+
+COMMAND = "command:remote:Command"
+SECRETS = {"sshPrivateKey": SSH_KEY}
+
+
+@lru_cache(maxsize=None)
+def run_stack(stack: str) -> RunResult:
+    config, secret_keys = engine_config(stack, SECRETS)
+    result = run_program(config, secret_keys, stack=stack)
+    assert result.error is None, result.error
+    return result
+
+
+@lru_cache(maxsize=None)
+def run_scaled(workers: int) -> RunResult:
+    config, secret_keys = scaled_config(workers)
+    result = run_program(config, secret_keys, stack="scale")
+    assert result.error is None, result.error
+    return result
+
+
+def commands(result: RunResult) -> dict[str, Registration]:
+    return {r.name: r for r in result.by_type(COMMAND)}
+
+
+def depth(result: RunResult, urn: str, memo: dict[str, int] | None = None) -> int:
+    """Longest chain of dependencies ending at ``urn`` (a root has depth 1)."""
+    memo = {} if memo is None else memo
+    if urn not in memo:
+        deps = [d for d in result.registrations[urn].dependencies if d in result.registrations]
+        memo[urn] = 1 + max((depth(result, d, memo) for d in deps), default=0)
+    return memo[urn]
+
+
+def critical_path(result: RunResult, step: str) -> int:
+    memo: dict[str, int] = {}
+    return max(depth(result, r.urn, memo) for r in result.by_type(COMMAND) if r.name.endswith(f"-{step}"))
+
+
+def test_each_step_runs_on_the_right_host_with_a_pinned_key() -> None:
+    result = run_stack("dev")
+    cmds = commands(result)
+    hosts = {name: unwrap(reg.inputs["connection"])["host"] for name, reg in cmds.items()}
+    assert hosts == {
+        "cp1-prepare-host": "10.99.0.11", "cp1-host-network": "10.99.0.11", "cp1-kubeadm-init": "10.99.0.11",
+        "w1-prepare-host": "10.99.0.12", "w1-host-network": "10.99.0.12", "w1-kubeadm-join": "10.99.0.12",
+        "w2-prepare-host": "10.99.0.13", "w2-host-network": "10.99.0.13", "w2-kubeadm-join": "10.99.0.13",
+        # minted and awaited on the control plane, on behalf of each joining node
+        "w1-join-credentials": "10.99.0.11", "w2-join-credentials": "10.99.0.11",
+        "w1-node-registered": "10.99.0.11", "w2-node-registered": "10.99.0.11",
+    }
+    for name, reg in cmds.items():
+        conn = unwrap(reg.inputs["connection"])
+        assert conn["hostKey"].startswith("ssh-ed25519 "), name
+        assert conn["user"] == "root" and conn["port"] == 22
+        assert conn["dialErrorLimit"] > 0 and conn["perDialTimeout"] > 0, "no dial timeout: pulumi-command issue 199"
+        assert "connection" in reg.secret_inputs, "the connection carries the private key"
+        assert reg.inputs["create"] == "bash -s -- apply" and reg.inputs["delete"] == "bash -s -- remove"
+        assert reg.inputs["addPreviousOutputInEnv"] is False, "pulumi-command issue 430"
+        assert unwrap(reg.inputs["stdin"]).startswith("#!/usr/bin/env bash\n")
+
+
+def test_commands_are_children_of_the_node_they_concern() -> None:
+    result = run_stack("dev")
+    for name, reg in commands(result).items():
+        node = name.split("-")[0]
+        parent = result.registrations[reg.parent]
+        assert parent.type == "spark-on-metal:cluster:Node" and parent.name == node
+
+
+def test_pipeline_order() -> None:
+    cmds = commands(run_stack("dev"))
+    names = {reg.urn: name for name, reg in cmds.items()}
+
+    def deps(name: str) -> set[str]:
+        return {names[d] for d in cmds[name].dependencies if d in names}
+
+    assert deps("cp1-prepare-host") == set()
+    assert deps("cp1-host-network") == {"cp1-prepare-host"}
+    assert deps("cp1-kubeadm-init") == {"cp1-host-network"}
+    assert deps("w1-join-credentials") == {"cp1-kubeadm-init"}
+    assert deps("w1-kubeadm-join") == {"w1-host-network", "w1-join-credentials"}
+    assert deps("w1-node-registered") == {"w1-kubeadm-join"}
+    # workers prepare in parallel with the control plane
+    assert deps("w1-prepare-host") == set()
+
+
+def test_join_critical_path_does_not_grow_with_workers() -> None:
+    small, large = run_scaled(3), run_scaled(300)
+    assert len(large.by_type(COMMAND)) == 3 + 5 * 300
+    assert critical_path(small, "kubeadm-join") == critical_path(large, "kubeadm-join") == 5
+    assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 6
+
+
+def test_secret_steps_log_nothing_and_mark_output_secret() -> None:
+    for name, reg in commands(run_stack("dev")).items():
+        step = name.split("-", 1)[1]
+        if step in SECRET_STEPS:
+            assert reg.inputs["logging"] == "none", name
+            assert {"stdout", "stderr"} <= set(reg.additional_secret_outputs), name
+        else:
+            assert reg.inputs["logging"] != "none", name
+
+
+def test_join_credentials_reach_the_join_only_as_a_secret() -> None:
+    cmds = commands(run_stack("dev"))
+    join = cmds["w1-kubeadm-join"]
+    assert "stdin" in join.secret_inputs
+    assert "@@SOM_SECRET:join-credentials@@" not in unwrap(join.inputs["stdin"]), "placeholder left unfilled"
+
+
+def _values(value) -> list[str]:
+    value = unwrap(value)
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _values(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _values(v)]
+    return [str(value)]
+
+
+def test_no_secret_in_any_plain_input_or_output() -> None:
+    result = run_stack("dev")
+    secret = SSH_KEY.strip()
+    for reg in result.registrations.values():
+        for key, value in reg.inputs.items():
+            if key not in reg.secret_inputs:
+                assert not any(secret in s for s in _values(value)), (reg.name, key)
+    for name, value in result.exports.items():
+        if name not in result.secret_exports:
+            assert secret not in json.dumps(value, default=str), name
+    assert "kubeconfig" in result.secret_exports
+
+
+def _inputs(result: RunResult) -> dict[str, object]:
+    return {reg.name: unwrap(reg.inputs) for reg in result.registrations.values()}
+
+
+def test_two_runs_give_identical_inputs() -> None:
+    config, secret_keys = engine_config("dev", SECRETS)
+    first = run_program(config, secret_keys, stack="dev")
+    second = run_program(config, secret_keys, stack="dev")
+    assert _inputs(first) == _inputs(second)
+
+
+@pytest.mark.parametrize(
+    ("change", "touched"),
+    [
+        ({"labels": {"rack": "r7"}}, set()),  # labels are a Kubernetes-layer matter
+        ({"uplink": "eno1"}, {"w2-host-network"}),
+        ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm-join"}),
+    ],
+)
+def test_changing_one_node_changes_only_its_resources(change: dict, touched: set[str]) -> None:
+    base_config, secret_keys = engine_config("dev", SECRETS)
+    nodes = json.loads(base_config["spark-on-metal:nodes"])
+    nodes[2].update(change)
+    changed_config = {**base_config, "spark-on-metal:nodes": json.dumps(nodes)}
+    before = _inputs(run_program(base_config, secret_keys, stack="dev"))
+    after = _inputs(run_program(changed_config, secret_keys, stack="dev"))
+    differing = {name for name in before if before[name] != after.get(name)} - {"dev", "spark-on-metal"}
+    assert {name for name in differing if "-" in name} == touched
+
+
+def test_adding_a_node_changes_no_existing_resource() -> None:
+    small, larger = _inputs(run_scaled(3)), _inputs(run_scaled(4))
+    changed = {name for name in small if small[name] != larger[name]}
+    assert changed <= {"spark-on-metal"}, changed
+    assert set(larger) - set(small) == {"w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered"))}

@@ -1,0 +1,300 @@
+"""Host files as rendered: what the CNI plugins, kubeadm, kubelet and containerd will read.
+
+The CNI conflist is checked field by field against the network plan, then handed to the
+real host-local plugin (from /usr/lib/cni) inside a throwaway network namespace. The
+kubeadm documents are checked for both config API versions (dev: 1.31, v1beta4; prod:
+1.30, v1beta3) against the settings the design depends on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import tomllib
+from ipaddress import IPv4Address, IPv4Interface
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator, NamedTuple
+
+import pytest
+import yaml
+
+from components.config import Platform
+from components.hostfiles import cni, hostnet, kubeadm
+from components.network import NodeNetwork, plan
+from components.stack import load_stack_file
+from tests.conftest import RenderedStack
+
+HOST_LOCAL = Path("/usr/lib/cni/host-local")
+ADMISSION_PLUGINS = {"NodeRestriction", "PodNodeSelector", "PodTolerationRestriction"}
+
+
+class Expected(NamedTuple):
+    """What each stack's kubeadm documents must say, written out independently of the code."""
+
+    api: str
+    extra_args_type: type
+    image_repository: str
+    endpoint: str
+    pod_pool: str
+    service_cidr: str
+    cluster_dns: list[str]
+
+
+EXPECTED = {
+    "dev": Expected("kubeadm.k8s.io/v1beta4", list, "registry.k8s.io", "10.99.0.11:6443", "10.99.64.0/20", "10.99.80.0/24", ["10.99.0.11"]),
+    "prod": Expected(
+        "kubeadm.k8s.io/v1beta3", dict, "registry.aliyuncs.com/google_containers",
+        "k8s-api.hadooptest.internal:6443", "10.0.64.0/20", "10.0.80.0/24", ["10.0.0.61", "10.0.0.65"],
+    ),
+}
+STACKS = sorted(EXPECTED)
+
+
+def node_networks(stack: str) -> list[tuple[Platform, NodeNetwork]]:
+    platform = load_stack_file(stack)
+    return [(platform, net) for net in plan(platform).nodes]
+
+
+def rendered_conflist(root: Path, node: str) -> dict[str, Any]:
+    return json.loads((root / "nodes" / node / cni.CONF_PATH.lstrip("/")).read_text())
+
+
+def documents(path: Path) -> dict[str, dict[str, Any]]:
+    """A multi-document kubeadm file, by kind (each kind appears once)."""
+    docs = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    by_kind = {doc["kind"]: doc for doc in docs}
+    assert len(by_kind) == len(docs), f"a kind repeats in {path}"
+    return by_kind
+
+
+def extra_args(value: Any, expected: Expected) -> dict[str, str]:
+    """extraArgs in the form the config API requires: v1beta4 a list of name/value, v1beta3 a map."""
+    assert isinstance(value, expected.extra_args_type), value
+    if isinstance(value, list):
+        assert all(set(item) == {"name", "value"} for item in value), value
+        value = {item["name"]: item["value"] for item in value}
+    assert all(isinstance(v, str) for v in value.values()), value
+    return value
+
+
+# ---------------------------------------------------------------------------- CNI
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_conflist_has_what_macvlan_and_host_local_read(stack: str, rendered_stack: RenderedStack) -> None:
+    """macvlan: type, master (the node's uplink), mode bridge; host-local: one range on the
+    layer-2 subnet from the node's slice, the physical gateway, and the plan's routes."""
+    for platform, net in node_networks(stack):
+        conflist = rendered_conflist(rendered_stack(stack), net.name)
+        assert conflist["cniVersion"] == cni.CNI_VERSION and conflist["name"] == cni.NETWORK_NAME
+        [plugin] = conflist["plugins"]
+        assert (plugin["type"], plugin["master"], plugin["mode"]) == ("macvlan", net.uplink, "bridge")
+        ipam = plugin["ipam"]
+        assert ipam["type"] == "host-local"
+        assert ipam["ranges"] == [
+            [
+                {
+                    "subnet": str(platform.config.pod_subnet),
+                    "rangeStart": str(net.range_start),
+                    "rangeEnd": str(net.range_end),
+                    "gateway": str(platform.config.gateway),
+                }
+            ]
+        ]
+        assert ipam["routes"] == [
+            {"dst": "0.0.0.0/0", "gw": str(platform.config.gateway)},
+            {"dst": str(platform.config.service_cidr), "gw": str(net.address)},
+        ]
+
+
+def test_prod_control_plane_conflist_has_the_reference_range(rendered_stack: RenderedStack) -> None:
+    """The file on hadooptest-cp says what the reference says: .1 to .126 of 10.0.64.0/25,
+    default via 10.0.127.254, services via the node itself."""
+    ipam = rendered_conflist(rendered_stack("prod"), "hadooptest-cp")["plugins"][0]["ipam"]
+    assert ipam["ranges"][0][0] == {
+        "subnet": "10.0.0.0/17", "rangeStart": "10.0.64.1", "rangeEnd": "10.0.64.126", "gateway": "10.0.127.254"
+    }
+    assert ipam["routes"] == [{"dst": "0.0.0.0/0", "gw": "10.0.127.254"}, {"dst": "10.0.80.0/24", "gw": "10.0.0.61"}]
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """A throwaway network namespace (not named som-*, which the lab's cleanup owns)."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a network namespace needs root")
+    if not HOST_LOCAL.exists():
+        pytest.skip(f"{HOST_LOCAL} is missing (Debian package containernetworking-plugins)")
+    name = f"spm-ipam-{secrets.token_hex(4)}"
+    created = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, timeout=30)
+    if created.returncode != 0:
+        pytest.skip(f"cannot create a network namespace here: {created.stderr.strip()}")
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True, timeout=30)
+
+
+def host_local(command: str, netns: str, config: dict[str, Any], container: str = "") -> dict[str, Any]:
+    """Run the real host-local plugin inside ``netns`` the way a runtime does."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+        "CNI_COMMAND": command,
+        "CNI_CONTAINERID": container,
+        "CNI_NETNS": f"/var/run/netns/{netns}",
+        "CNI_IFNAME": "eth0",
+        "CNI_PATH": str(HOST_LOCAL.parent),
+    }
+    result = subprocess.run(
+        ["ip", "netns", "exec", netns, str(HOST_LOCAL)],
+        input=json.dumps(config), capture_output=True, text=True, env=env, timeout=30,
+    )
+    assert result.returncode == 0, f"host-local {command}: {result.stdout}{result.stderr}"
+    return json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_real_host_local_allocates_from_the_nodes_range(
+    stack: str, rendered_stack: RenderedStack, netns: str, tmp_path: Path
+) -> None:
+    """host-local accepts the rendered ipam section as is (dataDir aside): VERSION lists the
+    conflist's cniVersion, ADD hands out an address of the node's range with the planned
+    gateway and routes, DEL releases it."""
+    for platform, net in node_networks(stack):
+        conflist = rendered_conflist(rendered_stack(stack), net.name)
+        data_dir = tmp_path / net.name
+        ipam = {**conflist["plugins"][0]["ipam"], "dataDir": str(data_dir)}
+        config = {"cniVersion": conflist["cniVersion"], "name": conflist["name"], "ipam": ipam}
+        assert conflist["cniVersion"] in host_local("VERSION", netns, config)["supportedVersions"]
+        result = host_local("ADD", netns, config, container=f"pod-{net.name}")
+        [ip] = result["ips"]
+        address = IPv4Interface(ip["address"])
+        assert net.range_start <= address.ip <= net.range_end
+        assert address.network == platform.config.pod_subnet
+        assert IPv4Address(ip["gateway"]) == platform.config.gateway
+        assert result["routes"] == [
+            {"dst": "0.0.0.0/0", "gw": str(platform.config.gateway)},
+            {"dst": str(platform.config.service_cidr), "gw": str(net.address)},
+        ]
+        assert (data_dir / conflist["name"] / str(address.ip)).exists()
+        host_local("DEL", netns, config, container=f"pod-{net.name}")
+        assert not (data_dir / conflist["name"] / str(address.ip)).exists()
+
+
+# ---------------------------------------------------------------------------- kubeadm
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_init_configuration_documents(stack: str, rendered_stack: RenderedStack) -> None:
+    """init.yaml: the four documents with the fields the design relies on (mirror, stable
+    endpoint, pool and services, admission plugins with their config mounted, no node
+    CIDR allocation, kube-proxy on the pool with masqueradeAll, DNS on the DNS nodes)."""
+    expected = EXPECTED[stack]
+    platform = load_stack_file(stack)
+    root = rendered_stack(stack) / "nodes" / platform.init_node.name
+    docs = documents(root / kubeadm.INIT_CONFIG.lstrip("/"))
+    assert set(docs) == {"InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration"}
+    init, cluster = docs["InitConfiguration"], docs["ClusterConfiguration"]
+    assert init["apiVersion"] == cluster["apiVersion"] == expected.api
+    assert init["localAPIEndpoint"]["advertiseAddress"] == str(platform.init_node.address)
+    assert extra_args(init["nodeRegistration"]["kubeletExtraArgs"], expected) == {"node-ip": str(platform.init_node.address)}
+
+    assert cluster["imageRepository"] == expected.image_repository
+    assert cluster["controlPlaneEndpoint"] == expected.endpoint
+    assert cluster["networking"]["podSubnet"] == expected.pod_pool
+    assert cluster["networking"]["serviceSubnet"] == expected.service_cidr
+    api_args = extra_args(cluster["apiServer"]["extraArgs"], expected)
+    assert ADMISSION_PLUGINS <= set(api_args["enable-admission-plugins"].split(","))
+    admission_file = PurePosixPath(api_args["admission-control-config-file"])
+    mounts = [v for v in cluster["apiServer"]["extraVolumes"] if admission_file.is_relative_to(v["mountPath"])]
+    assert mounts and mounts[0]["hostPath"] == mounts[0]["mountPath"] and mounts[0]["readOnly"] is True
+    assert (root / str(admission_file).lstrip("/")).is_file(), "the admission config is rendered where it is mounted from"
+    assert extra_args(cluster["controllerManager"]["extraArgs"], expected)["allocate-node-cidrs"] == "false"
+
+    proxy, kubelet = docs["KubeProxyConfiguration"], docs["KubeletConfiguration"]
+    assert proxy["clusterCIDR"] == expected.pod_pool
+    assert proxy["iptables"]["masqueradeAll"] is True
+    assert kubelet["clusterDNS"] == expected.cluster_dns and len(kubelet["clusterDNS"]) <= 3
+    assert kubelet["cgroupDriver"] == "systemd"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_join_configuration_documents(stack: str, rendered_stack: RenderedStack) -> None:
+    """join.yaml on every joining node: discovery through the stable endpoint with the token
+    and CA-hash placeholders (filled in on the host), the node's own registration."""
+    expected = EXPECTED[stack]
+    platform = load_stack_file(stack)
+    joining = platform.joining_nodes
+    assert joining
+    for node in joining:
+        docs = documents(rendered_stack(stack) / "nodes" / node.name / kubeadm.JOIN_CONFIG.lstrip("/"))
+        join = docs["JoinConfiguration"]
+        assert join["apiVersion"] == expected.api
+        assert join["discovery"] == {
+            "bootstrapToken": {
+                "apiServerEndpoint": expected.endpoint,
+                "token": kubeadm.TOKEN_PLACEHOLDER,
+                "caCertHashes": [kubeadm.CA_HASH_PLACEHOLDER],
+            }
+        }
+        assert join["nodeRegistration"]["name"] == node.name
+        assert extra_args(join["nodeRegistration"]["kubeletExtraArgs"], expected) == {"node-ip": str(node.address)}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nothing_skips_ca_verification(stack: str, rendered_stack: RenderedStack) -> None:
+    """No rendered file, kubeadm config or script, ever turns off CA pinning."""
+    for path in rendered_stack(stack).rglob("*"):
+        if path.is_file():
+            assert "unsafeSkipCAVerification" not in path.read_text(), path
+            assert "--discovery-token-unsafe-skip-ca-verification" not in path.read_text(), path
+
+
+def test_tenant_nodes_register_with_their_tenant_taint(rendered_stack: RenderedStack) -> None:
+    """The reference tenant's nodes join tainted spark=spark:NoSchedule, so nothing else lands there first."""
+    docs = documents(rendered_stack("prod") / "nodes" / "hadooptest-001" / kubeadm.JOIN_CONFIG.lstrip("/"))
+    assert {"key": "spark", "value": "spark", "effect": "NoSchedule"} in docs["JoinConfiguration"]["nodeRegistration"]["taints"]
+
+
+# ---------------------------------------------------------------------------- the rest
+
+
+def test_containerd_config_is_toml_with_systemd_cgroups_and_the_mirrors_pause_image(rendered_stack: RenderedStack) -> None:
+    """containerd reads valid TOML: SystemdCgroup on, the sandbox image from the mirror."""
+    text = (rendered_stack("prod") / "nodes" / "hadooptest-cp" / "etc/containerd/config.toml").read_text()
+    cri = tomllib.loads(text)["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["sandbox_image"] == "registry.aliyuncs.com/google_containers/pause:3.9"
+    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
+
+
+def test_kubelet_resolv_conf_lists_upstreams_with_the_dns_remedies(rendered_stack: RenderedStack) -> None:
+    """With dns.upstreams set, kubelet's resolv.conf lists them with single-request-reopen."""
+    text = (rendered_stack("prod") / "nodes" / "infra-001" / "etc/spark-on-metal/resolv.conf").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines == ["nameserver 10.0.0.2", "nameserver 10.0.0.3", "options single-request-reopen timeout:2 attempts:2"]
+
+
+def test_host_network_script_carries_the_nodes_address_and_a_stable_mac(rendered_stack: RenderedStack) -> None:
+    """The host script moves the node's own address/prefix; its MAC is locally administered
+    unicast, different per node, and the same at every render."""
+    root = rendered_stack("prod")
+    macs = set()
+    for _, net in node_networks("prod"):
+        script = (root / "nodes" / net.name / hostnet.HOST_NETWORK_SCRIPT.lstrip("/")).read_text()
+        assert f"readonly HOST_CIDR={net.address}/17\n" in script
+        assert "readonly GATEWAY=10.0.127.254\n" in script
+        mac = hostnet.stable_mac(net.name)
+        assert f"readonly MACVLAN_MAC={mac}\n" in script
+        first = int(mac.split(":")[0], 16)
+        assert first & 0b10 and not first & 0b1
+        macs.add(mac)
+    assert len(macs) == len(node_networks("prod"))
+
+
+def test_rendered_host_scripts_are_executable_files_in_their_steps() -> None:
+    """Scripts the boot unit runs are installed 0755; kubeadm configs are private (0600)."""
+    platform = load_stack_file("dev")
+    net = plan(platform).nodes[0]
+    assert {f.path: f.mode for f in hostnet.files(platform, net)}[hostnet.HOST_NETWORK_SCRIPT] == "0755"
+    assert kubeadm.init_file(platform).mode == kubeadm.join_file(platform, platform.nodes[1]).mode == "0600"
