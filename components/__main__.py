@@ -10,15 +10,27 @@ from components.problems import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["spark-submit"]:  # its arguments after -- belong to spark-submit, not argparse
+        from components import spark_submit
+
+        return spark_submit.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m components", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="write every host file, step script and manifest of a stack")
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--out", required=True, type=Path, help="output directory")
+    commands.add_parser("spark-submit", help="print (or run) spark-submit for a tenant, from the stack outputs", add_help=False)
+    commands.add_parser("config-reference", help="print the config reference (Markdown) generated from the model")
     args = parser.parse_args(argv)
     try:
         if args.command == "render":
             return _render(args.stack, args.out)
+        if args.command == "config-reference":
+            from components.reference import config_reference
+
+            print(config_reference())
+            return 0
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return 2
@@ -30,6 +42,10 @@ def _render(stack: str, out: Path) -> int:
     from components.stack import load_stack_file
 
     platform = load_stack_file(stack)
+    problems = render.schema_problems(platform)
+    if problems:
+        print("render: managed Kubernetes objects fail the schema:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
     count = render.write(platform, out)
     print(f"rendered stack {stack}: {count} files in {out}")
     return 0

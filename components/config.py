@@ -298,13 +298,17 @@ class DnsConfig(Model):
     image: ImageReference | None = Field(default=None, description="CoreDNS image; default <imageRepository>/coredns/coredns:<kubeadm's tag>.")
 
 
+HIGHEST_USER_PRIORITY = 1_000_000_000  # above: reserved for Kubernetes' system-* classes
+Priority = Annotated[int, Field(le=HIGHEST_USER_PRIORITY)]
+
+
 class Priorities(Model):
     """PriorityClass values for mixed deployment (higher wins; a preempted driver kills its whole job)."""
 
-    platform: int = Field(default=1_000_000, description="Platform services (DNS); tenants may not use it.")
-    service: int = Field(default=100_000, description="Long-running tenant services.")
-    spark_driver: int = Field(default=10_000)
-    spark_executor: int = Field(default=1_000)
+    platform: Priority = Field(default=1_000_000, description="Platform services (logging, monitoring); tenants may not use it. DNS runs as system-cluster-critical.")
+    service: Priority = Field(default=100_000, description="Long-running tenant services.")
+    spark_driver: Priority = Field(default=10_000, description="Spark drivers: above executors, since a preempted driver kills its whole application.")
+    spark_executor: Priority = Field(default=1_000, description="Spark executors (preemptionPolicy Never: they wait for capacity).")
 
 
 class SparkConfig(Model):

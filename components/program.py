@@ -10,6 +10,7 @@ import pulumi
 import pulumi.runtime
 
 from components.cluster import Cluster
+from components.kube import KubernetesLayer, export_outputs
 from components.config import Platform
 from components.network import plan
 from components.problems import PROJECT, ConfigError
@@ -59,5 +60,8 @@ def main() -> None:
     platform = load()
     private_key = pulumi.Config(PROJECT).require_secret("sshPrivateKey")
     cluster = Cluster(platform.config.cluster_name, platform, private_key)
+    # Each node's patch waits for that node's registration only, not for every join.
+    registered = {name: [node.commands["node-registered"]] for name, node in cluster.nodes.items() if "node-registered" in node.commands}
+    KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
     pulumi.export("networkPlan", network_output(platform))
-    pulumi.export("kubeconfig", cluster.kubeconfig)
+    export_outputs(platform, cluster.kubeconfig)  # the contract (docs/outputs.md) and the secret kubeconfig

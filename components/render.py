@@ -8,6 +8,7 @@ appear as ``@@SOM_SECRET:...@@`` placeholders). Deterministic: same config, same
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,19 @@ def host_tree(platform: Platform) -> dict[str, str]:
             for host_file in step.files:
                 tree[f"nodes/{host}{host_file.path}"] = host_file.content
     return tree
+
+
+def schema_problems(platform: Platform) -> list[str]:
+    """Managed objects the official schema of the stack's release rejects (see
+    components/manifests/validate.py); a note, and no check, without kubernetes-validate
+    (a development dependency: the Pulumi program itself does not need it)."""
+    from components.manifests.validate import ValidatorUnavailable, validate
+
+    try:
+        return validate(manifests.objects(platform), str(platform.version))
+    except ValidatorUnavailable as missing:
+        print(f"render: note: {missing}", file=sys.stderr)
+        return []
 
 
 def manifest_tree(platform: Platform) -> dict[str, str]:

@@ -385,6 +385,40 @@ def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
                 )
 
 
+# ---------------------------------------------------------------------------- Kubernetes layer
+
+PLATFORM_LABEL_DOMAIN = "spark-on-metal.io/"
+
+
+@needs("nodes")
+def no_platform_node_labels(d: Draft) -> Iterator[ConfigProblem]:
+    # The platform derives spark-on-metal.io/* node labels from roles and tenants (the DNS
+    # DaemonSet selects spark-on-metal.io/dns); a hand-set one would contradict them.
+    for index, node in d.nodes:
+        for key in sorted(node.labels):
+            if key.startswith(PLATFORM_LABEL_DOMAIN):
+                yield ConfigProblem(
+                    node_key(index, "labels"),
+                    f"label {key} is the platform's: it derives {PLATFORM_LABEL_DOMAIN}* labels from roles and tenants",
+                    "remove it; give the node the dns role or add it to a tenant instead",
+                )
+
+
+@needs("tenants", "spark")
+def spark_conf_leaves_platform_settings(d: Draft) -> Iterator[ConfigProblem]:
+    from components.manifests.spark import platform_setting_keys
+
+    for index, tenant in d.tenants:
+        reserved = platform_setting_keys(tenant)
+        for where, conf in ((tenant_key(index, "sparkConf"), tenant.spark_conf), ("spark.conf", d.spark.conf)):
+            for key in sorted(set(conf) & reserved):
+                yield ConfigProblem(
+                    where,
+                    f"{key} is set by the platform: it decides where tenant {tenant.name}'s jobs run",
+                    "remove it (the platform's value always wins)",
+                )
+
+
 # ---------------------------------------------------------------------------- secrets
 
 

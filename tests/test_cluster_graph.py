@@ -181,4 +181,4 @@ def test_adding_a_node_changes_no_existing_resource() -> None:
     small, larger = _inputs(run_scaled(3)), _inputs(run_scaled(4))
     changed = {name for name in small if small[name] != larger[name]}
     assert changed <= {"spark-on-metal"}, changed
-    assert set(larger) - set(small) == {"w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered"))}
+    assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered"))}

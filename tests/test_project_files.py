@@ -109,10 +109,15 @@ def test_every_stack_key_is_known(stack: str) -> None:
     survives in a file users copy from), and nothing outside our namespace is set."""
     document = yaml.safe_load(stack_file(stack).read_text())
     settings = {}
+    foreign = {}
     for full_key, value in document["config"].items():
         namespace, _, key = full_key.partition(":")
-        assert namespace == PROJECT, full_key
-        settings[key] = value
+        if namespace == PROJECT:
+            settings[key] = value
+        else:
+            foreign[full_key] = value
+    # Only this: nothing may land on whatever cluster a user's kubeconfig points at.
+    assert foreign == {"pulumi:disable-default-providers": ["kubernetes"]}
     assert unknown_keys(settings, PlatformConfig, PROJECT) == []
     assert settings["sshPrivateKey"].keys() == {"secure"}
     load_stack_file(stack)

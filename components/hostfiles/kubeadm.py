@@ -34,6 +34,7 @@ from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile
 from components.hostfiles.containerd import SOCKET
 from components.hostfiles.resolv import KUBELET_RESOLV_CONF
+from components.manifests.nodes import CONTROL_PLANE_TAINT, registration_taints
 
 KUBEADM_DIR = "/etc/kubernetes/kubeadm"
 INIT_CONFIG = f"{KUBEADM_DIR}/init.yaml"
@@ -44,7 +45,6 @@ ADMISSION_CONFIG = f"{ADMISSION_DIR}/admission.yaml"
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
 
 ADMISSION_PLUGINS = ("NodeRestriction", "PodNodeSelector", "PodTolerationRestriction")
-CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 # The init token kubeadm always creates: short-lived and never used (each join mints its own).
 INIT_TOKEN_TTL = "15m0s"
 
@@ -66,14 +66,9 @@ def _endpoint(platform: Platform) -> str:
 
 
 def _taints(platform: Platform, node: NodeConfig) -> list[dict[str, str]]:
-    """Registration taints: nothing schedules onto a node before its taints exist."""
-    taints = [CONTROL_PLANE_TAINT] if node.is_control_plane else []
-    tenant = platform.tenant_of.get(node.name)
-    if tenant is not None and tenant.taint_nodes:
-        key, value = tenant.label
-        taints.append({"key": key, "value": value, "effect": "NoSchedule"})
-    taints += [taint.model_dump(exclude_defaults=False) for taint in node.taints]
-    return [{k: v for k, v in taint.items() if v != ""} for taint in taints]
+    """Registration taints: nothing schedules onto a node before its taints exist. The
+    Kubernetes layer's node patches apply the same list (components/manifests/nodes.py)."""
+    return registration_taints(platform, node)
 
 
 def _node_registration(platform: Platform, node: NodeConfig) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Registration:
     secret_inputs: frozenset[str]
     dependencies: tuple[str, ...]
     additional_secret_outputs: tuple[str, ...]
+    provider: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def plain_inputs(self) -> dict[str, Any]:
@@ -115,6 +116,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             secret_inputs=frozenset(k for k, v in args.inputs.items() if contains_secret(v)),
             dependencies=tuple(request.dependencies),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            provider=request.provider,
         )
 
 

@@ -1,0 +1,153 @@
+"""Spark, ready to submit: per tenant, spark-defaults and the driver/executor pod templates.
+
+The ConfigMap ``spark-defaults`` is laid out as a ``SPARK_CONF_DIR``: mount it at
+``/opt/spark/conf`` in a submitting pod (a notebook, a scheduler's worker) and
+``spark-submit`` there needs nothing else. Outside the cluster, ``python -m components
+spark-submit`` builds the same settings from the stack outputs.
+
+Pod templates carry what Spark has no setting for:
+
+- ``priorityClassName``: drivers above executors (see ``priorities``).
+- ``dnsConfig.options``: ``single-request-reopen`` and a short timeout, the reference's
+  remedy for the 5-second A/AAAA conntrack race (glibc honours the option; musl images
+  ignore it and rely on the timeout alone). The options are the hosts' resolv.conf
+  options (``components.hostfiles.resolv.options``), so hosts and pods behave alike.
+- the toleration for the tenant's own taint (PodTolerationRestriction adds it too;
+  stating it keeps the templates usable where the namespace defaults are absent).
+
+Settings that define where a job runs (master, namespace, service account, node
+selector, template container names) are the platform's and override any ``spark.conf``
+or tenant ``sparkConf`` entry; the image is only a default a tenant may override.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import yaml
+
+from components.config import Platform, TenantConfig
+from components.hostfiles.resolv import options as resolv_options
+from components.manifests import priorities
+from components.manifests.meta import TENANT_LABEL, Object, metadata
+from components.manifests.nodes import tenant_taint, toleration
+from components.manifests.tenants import SERVICE_ACCOUNT
+
+PodRole = Literal["driver", "executor"]
+ROLES: tuple[PodRole, ...] = ("driver", "executor")
+
+CONFIG_MAP = "spark-defaults"
+CONF_DIR = "/opt/spark/conf"  # SPARK_CONF_DIR in the apache/spark images
+DEFAULTS_FILE = "spark-defaults.conf"
+TEMPLATE_FILES: dict[PodRole, str] = {"driver": "driver-pod-template.yaml", "executor": "executor-pod-template.yaml"}
+# Spark's default container names; naming them keeps Spark from guessing the first container.
+CONTAINER_NAMES: dict[PodRole, str] = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
+PRIORITY_CLASSES: dict[PodRole, str] = {"driver": priorities.DRIVER, "executor": priorities.EXECUTOR}
+ROLE_LABEL = "spark-on-metal.io/spark-role"
+
+IMAGE_KEY = "spark.kubernetes.container.image"
+NAMESPACE_KEY = "spark.kubernetes.namespace"
+SERVICE_ACCOUNT_KEY = "spark.kubernetes.authenticate.driver.serviceAccountName"
+# The reference's spark-submit line states these first, in this order.
+HEADLINE_KEYS = (NAMESPACE_KEY, SERVICE_ACCOUNT_KEY, IMAGE_KEY)
+
+
+def master(platform: Platform) -> str:
+    return f"k8s://{platform.api_server_url}"
+
+
+def template_file_key(role: PodRole) -> str:
+    return f"spark.kubernetes.{role}.podTemplateFile"
+
+
+def dns_options(platform: Platform) -> list[dict[str, str]]:
+    """``single-request-reopen timeout:2`` -> PodDNSConfigOption list."""
+    parsed = []
+    for option in resolv_options(platform).split():
+        name, _, value = option.partition(":")
+        parsed.append({"name": name, "value": value} if value else {"name": name})
+    return parsed
+
+
+def pod_template(platform: Platform, tenant: TenantConfig, role: PodRole) -> Object:
+    spec: dict[str, object] = {
+        "priorityClassName": PRIORITY_CLASSES[role],
+        "dnsConfig": {"options": dns_options(platform)},
+    }
+    taint = tenant_taint(tenant)
+    if taint is not None:
+        spec["tolerations"] = [toleration(taint)]
+    spec["containers"] = [{"name": CONTAINER_NAMES[role]}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"labels": {TENANT_LABEL: tenant.name, ROLE_LABEL: role}},
+        "spec": spec,
+    }
+
+
+def pod_template_yaml(platform: Platform, tenant: TenantConfig, role: PodRole) -> str:
+    return yaml.safe_dump(pod_template(platform, tenant, role), sort_keys=False, default_flow_style=False)
+
+
+def platform_settings(platform: Platform, tenant: TenantConfig) -> dict[str, str]:
+    """The settings that decide where a tenant's jobs run (template paths aside)."""
+    key, value = tenant.label
+    return {
+        "spark.master": master(platform),
+        NAMESPACE_KEY: tenant.name,
+        SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT,
+        f"spark.kubernetes.node.selector.{key}": value,
+        **{f"spark.kubernetes.{role}.podTemplateContainerName": CONTAINER_NAMES[role] for role in ROLES},
+    }
+
+
+def platform_setting_keys(tenant: TenantConfig) -> frozenset[str]:
+    """Keys ``spark.conf`` and a tenant's ``sparkConf`` cannot set (the platform's win).
+
+    Independent of the rest of the stack, so config validation can check them early.
+    """
+    key, _ = tenant.label
+    fixed = {"spark.master", NAMESPACE_KEY, SERVICE_ACCOUNT_KEY, f"spark.kubernetes.node.selector.{key}"}
+    per_role = {f"spark.kubernetes.{role}.{name}" for role in ROLES for name in ("podTemplateContainerName", "podTemplateFile")}
+    return frozenset(fixed | per_role)
+
+
+def spark_conf(platform: Platform, tenant: TenantConfig) -> dict[str, str]:
+    """Every setting except the template paths (which depend on where the files are)."""
+    merged = {
+        IMAGE_KEY: platform.config.spark.image,
+        **platform.config.spark.conf,
+        **tenant.spark_conf,
+        **platform_settings(platform, tenant),
+    }
+    return dict(sorted(merged.items()))
+
+
+def template_conf(directory: str) -> dict[str, str]:
+    """The pod-template settings for templates stored in ``directory``."""
+    return {template_file_key(role): f"{directory.rstrip('/')}/{TEMPLATE_FILES[role]}" for role in ROLES}
+
+
+def _escape(text: str, separators: bool) -> str:
+    """java.util.Properties escaping (spark-defaults.conf is read with Properties.load)."""
+    escaped = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    if separators:
+        for char in " =:#!":
+            escaped = escaped.replace(char, "\\" + char)
+    elif escaped[:1] == " ":
+        escaped = "\\" + escaped
+    return escaped
+
+
+def defaults_file(conf: dict[str, str]) -> str:
+    lines = ["# spark-on-metal: generated from the stack configuration; do not edit in the cluster."]
+    lines += [f"{_escape(key, separators=True)} {_escape(value, separators=False)}" for key, value in sorted(conf.items())]
+    return "\n".join(lines) + "\n"
+
+
+def config_map(platform: Platform, tenant: TenantConfig) -> Object:
+    conf = {**spark_conf(platform, tenant), **template_conf(CONF_DIR)}
+    data = {DEFAULTS_FILE: defaults_file(conf)}
+    data.update({TEMPLATE_FILES[role]: pod_template_yaml(platform, tenant, role) for role in ROLES})
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(CONFIG_MAP, tenant.name), "data": data}

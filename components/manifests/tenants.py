@@ -1,0 +1,213 @@
+"""A tenant's namespace and everything that confines it there.
+
+Physical isolation, enforced by the API server rather than by convention:
+
+- ``scheduler.alpha.kubernetes.io/node-selector`` (PodNodeSelector) merges the tenant's
+  node label into every pod of the namespace, so its pods land on its nodes only.
+- ``scheduler.alpha.kubernetes.io/defaultTolerations`` (PodTolerationRestriction) adds
+  the toleration for the tenant's own taint to every pod, and
+  ``scheduler.alpha.kubernetes.io/tolerationsWhitelist`` rejects any pod tolerating
+  anything else: no tenant pod can tolerate another tenant's taint or the control
+  plane's. The whitelist also lists the ``node.kubernetes.io/*`` condition taints,
+  because Kubernetes adds those tolerations itself (DefaultTolerationSeconds adds
+  not-ready/unreachable to every pod, PodTolerationRestriction adds memory-pressure to
+  every non-BestEffort pod, the DaemonSet controller adds the rest) and the plugin
+  checks the merged list; they exist on every node, so they reach no other tenant's.
+  The whitelist is never empty: an empty one means "no restriction" to the plugin.
+- RBAC is namespaced only: a RoleBinding in the tenant namespace to a Role with what
+  Spark's driver needs, or to the ``edit`` ClusterRole. The reference's
+  ClusterRoleBinding would grant edit in every namespace (a tenant escape). Namespaces
+  are cluster-scoped, so no tenant can rewrite its own namespace's annotations.
+- A ResourceQuota shares out the tenant's nodes; a second one, scoped to the reserved
+  PriorityClasses with ``pods: 0``, keeps the platform's classes out of tenant hands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from components.config import TenantConfig
+from components.manifests import priorities
+from components.manifests.meta import TENANT_LABEL, Object, metadata
+from components.manifests.nodes import tenant_taint, toleration
+
+NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
+DEFAULT_TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/defaultTolerations"
+TOLERATIONS_WHITELIST_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerationsWhitelist"
+
+SERVICE_ACCOUNT = "spark"
+ROLE = "spark-driver"
+ROLE_BINDING = "spark"
+EDIT_CLUSTER_ROLE = "edit"
+QUOTA = "tenant-quota"
+PRIORITY_QUOTA = "reserved-priority-classes"
+LIMIT_RANGE = "container-defaults"
+
+# The condition taints Kubernetes puts on nodes and whose tolerations it adds to pods.
+CONDITION_TOLERATIONS: tuple[dict[str, str], ...] = (
+    *(
+        {"key": f"node.kubernetes.io/{condition}", "operator": "Exists", "effect": "NoExecute"}
+        for condition in ("not-ready", "unreachable")
+    ),
+    *(
+        {"key": f"node.kubernetes.io/{condition}", "operator": "Exists", "effect": "NoSchedule"}
+        for condition in ("memory-pressure", "disk-pressure", "pid-pressure", "network-unavailable", "unschedulable")
+    ),
+)
+
+# What Spark's driver does with its service account: create, watch and delete executor
+# pods, the driver's headless service, the executors' ConfigMap (pod template, conf),
+# and on-demand PVCs (spark.kubernetes.executor.volumes.*.claimName=OnDemand).
+# Resources and verbs as the Kubeflow spark-operator chart grants them in each job
+# namespace: kubeflow/spark-operator charts/spark-operator-chart/templates/spark/rbac.yaml
+# (Spark's own docs, running-on-kubernetes.md "RBAC", only say "at minimum ... create
+# pods and services"; deletecollection is how the driver removes its executors at exit).
+SPARK_DRIVER_RULES: list[dict[str, Any]] = [
+    {
+        "apiGroups": [""],
+        "resources": ["pods", "configmaps", "persistentvolumeclaims", "services"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
+    }
+]
+
+
+def _tolerations_json(tolerations: list[dict[str, str]]) -> str:
+    return json.dumps(tolerations, sort_keys=True, separators=(",", ":"))
+
+
+def default_tolerations(tenant: TenantConfig) -> list[dict[str, str]]:
+    taint = tenant_taint(tenant)
+    return [toleration(taint)] if taint is not None else []
+
+
+def tolerations_whitelist(tenant: TenantConfig) -> list[dict[str, str]]:
+    return [*default_tolerations(tenant), *CONDITION_TOLERATIONS]
+
+
+def namespace(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": metadata(
+            tenant.name,
+            labels={TENANT_LABEL: tenant.name},
+            annotations={
+                NODE_SELECTOR_ANNOTATION: tenant.node_selector,
+                DEFAULT_TOLERATIONS_ANNOTATION: _tolerations_json(default_tolerations(tenant)),
+                TOLERATIONS_WHITELIST_ANNOTATION: _tolerations_json(tolerations_whitelist(tenant)),
+            },
+        ),
+    }
+
+
+def service_account(tenant: TenantConfig) -> Object:
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(SERVICE_ACCOUNT, tenant.name)}
+
+
+def role(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": metadata(ROLE, tenant.name),
+        "rules": SPARK_DRIVER_RULES,
+    }
+
+
+def role_binding(tenant: TenantConfig) -> Object:
+    role_ref = (
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": EDIT_CLUSTER_ROLE}
+        if tenant.access == "edit"
+        else {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ROLE}
+    )
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": metadata(ROLE_BINDING, tenant.name),
+        "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": tenant.name}],
+        "roleRef": role_ref,
+    }
+
+
+def quota_hard(tenant: TenantConfig) -> dict[str, str]:
+    """The tenant's share; limits are capped only where the LimitRange defaults them.
+
+    A quota on ``limits.cpu`` makes the API server refuse every pod without a CPU limit,
+    and Spark sets none unless ``spark.kubernetes.*.limit.cores`` is given; so CPU limits
+    are capped only when ``containerDefaults.cpuLimit`` supplies a default. Memory always
+    has a default limit, and Spark sets memory limits itself.
+    """
+    quota, defaults = tenant.quota, tenant.container_defaults
+    hard: dict[str, str] = {}
+    if quota.cpu is not None:
+        hard["requests.cpu"] = quota.cpu
+        if defaults.cpu_limit is not None:
+            hard["limits.cpu"] = quota.cpu
+    if quota.memory is not None:
+        hard["requests.memory"] = quota.memory
+        hard["limits.memory"] = quota.memory
+    if quota.pods is not None:
+        hard["pods"] = str(quota.pods)
+    if quota.persistent_volume_claims is not None:
+        hard["persistentvolumeclaims"] = str(quota.persistent_volume_claims)
+    if quota.storage is not None:
+        hard["requests.storage"] = quota.storage
+    return hard
+
+
+def resource_quota(tenant: TenantConfig) -> Object | None:
+    hard = quota_hard(tenant)
+    if not hard:
+        return None
+    return {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": metadata(QUOTA, tenant.name), "spec": {"hard": hard}}
+
+
+def priority_quota(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": metadata(PRIORITY_QUOTA, tenant.name),
+        "spec": {
+            "hard": {"pods": "0"},
+            "scopeSelector": {
+                "matchExpressions": [
+                    {"scopeName": "PriorityClass", "operator": "In", "values": list(priorities.RESERVED)}
+                ]
+            },
+        },
+    }
+
+
+def limit_range(tenant: TenantConfig) -> Object:
+    defaults = tenant.container_defaults
+    default_limits = {"memory": defaults.memory_limit}
+    if defaults.cpu_limit is not None:
+        default_limits = {"cpu": defaults.cpu_limit, **default_limits}
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": metadata(LIMIT_RANGE, tenant.name),
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "defaultRequest": {"cpu": defaults.cpu_request, "memory": defaults.memory_request},
+                    "default": default_limits,
+                }
+            ]
+        },
+    }
+
+
+def objects(tenant: TenantConfig) -> list[Object]:
+    """Namespace first: everything else lives in it."""
+    candidates = [
+        namespace(tenant),
+        service_account(tenant),
+        role(tenant) if tenant.access == "spark" else None,
+        role_binding(tenant),
+        resource_quota(tenant),
+        priority_quota(tenant),
+        limit_range(tenant),
+    ]
+    return [obj for obj in candidates if obj is not None]

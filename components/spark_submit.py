@@ -1,0 +1,145 @@
+"""``python -m components spark-submit``: the full spark-submit command for a tenant.
+
+Reads the stack outputs (docs/outputs.md), never the stack configuration, so it works
+for anyone who can read the stack, from any checkout, and always matches what is
+deployed. The outputs come from ``pulumi stack output --json -s STACK`` when the
+``pulumi`` CLI is on PATH, or from a JSON file given with ``--outputs`` (write one with
+``pulumi stack output --json -s STACK > outputs.json``). No secret is needed: the
+kubeconfig stays out of it, and spark-submit authenticates with the caller's own
+kubeconfig.
+
+Spark reads pod templates on the submitting machine, so the tenant's templates (from the
+outputs) are written to ``--template-dir`` (default
+``$XDG_CACHE_HOME/spark-on-metal/<stack>/<tenant>``) and referenced from there.
+
+Arguments after ``--`` go to spark-submit unchanged and after the platform's settings,
+so a user's own ``--conf key=value`` overrides a platform default (spark-submit keeps
+the last value of a key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from components.manifests import spark
+from components.outputs import CONTRACT_VERSION
+
+SUBMIT_OPTIONS = ("--deploy-mode", "cluster")
+
+
+class SubmitError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def submit_argv(
+    outputs: dict[str, Any],
+    tenant: str,
+    template_dir: str,
+    spark_args: Sequence[str] = (),
+    executable: str = "spark-submit",
+) -> list[str]:
+    """The argv: master and deploy mode, the reference's three confs, the rest sorted."""
+    settings = tenant_outputs(outputs, tenant)
+    conf = {**settings["sparkConf"], **spark.template_conf(template_dir)}
+    conf.pop("spark.master", None)
+    ordered = [key for key in spark.HEADLINE_KEYS if key in conf] + sorted(set(conf) - set(spark.HEADLINE_KEYS))
+    argv = [executable, "--master", outputs["sparkMaster"], *SUBMIT_OPTIONS]
+    for key in ordered:
+        argv += ["--conf", f"{key}={conf[key]}"]
+    return argv + list(spark_args)
+
+
+def tenant_outputs(outputs: dict[str, Any], tenant: str) -> dict[str, Any]:
+    version = outputs.get("contractVersion")
+    if version != CONTRACT_VERSION:
+        raise SubmitError(
+            f"the stack outputs have contractVersion {version!r}, this tool reads version {CONTRACT_VERSION}: "
+            "update this checkout, or the stack (pulumi up)"
+        )
+    known = outputs.get("tenants") or {}
+    if tenant not in known:
+        raise SubmitError(f"the stack has no tenant {tenant!r}; tenants: {', '.join(sorted(known)) or '(none)'}")
+    return known[tenant]
+
+
+def write_templates(outputs: dict[str, Any], tenant: str, template_dir: Path) -> list[Path]:
+    """Write the tenant's pod templates where ``submit_argv`` points spark-submit."""
+    templates = tenant_outputs(outputs, tenant)["podTemplates"]
+    template_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for role in spark.ROLES:
+        path = template_dir / spark.TEMPLATE_FILES[role]
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(templates[role])
+        temporary.replace(path)
+        written.append(path)
+    return written
+
+
+def read_outputs(stack: str | None, outputs_file: str | None) -> dict[str, Any]:
+    if outputs_file is not None:
+        try:
+            text = sys.stdin.read() if outputs_file == "-" else Path(outputs_file).read_text()
+            return json.loads(text)
+        except (OSError, ValueError) as error:
+            raise SubmitError(f"cannot read the stack outputs from {outputs_file}: {error}") from None
+    if stack is None:
+        raise SubmitError("give --stack (read with the pulumi CLI) or --outputs FILE")
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise SubmitError(
+            "the pulumi CLI is not on PATH; write the outputs elsewhere with "
+            f"'pulumi stack output --json -s {stack} > outputs.json' and pass --outputs outputs.json"
+        )
+    result = subprocess.run([pulumi, "stack", "output", "--json", "-s", stack], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SubmitError(f"pulumi stack output failed for stack {stack}: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def default_template_dir(stack: str | None, tenant: str) -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "spark-on-metal" / (stack or "outputs") / tenant
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m components spark-submit",
+        description="Print (or run) spark-submit for a tenant, from the stack outputs.",
+        epilog="Everything after -- is passed to spark-submit, e.g. -- --class org.apache.spark.examples.SparkPi "
+        "local:///opt/spark/examples/jars/spark-examples.jar 1000",
+    )
+    p.add_argument("--stack", help="stack name for 'pulumi stack output --json -s STACK'")
+    p.add_argument("--tenant", required=True, help="tenant (namespace) to submit to")
+    p.add_argument("--outputs", metavar="FILE", help="JSON from 'pulumi stack output --json' ('-' for stdin) instead of the pulumi CLI")
+    p.add_argument("--exec", action="store_true", dest="run", help="run spark-submit instead of printing the command")
+    p.add_argument("--spark-submit", default="spark-submit", metavar="PATH", help="the spark-submit executable")
+    p.add_argument("--template-dir", type=Path, metavar="DIR", help="where to write the pod templates")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, spark_args = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    args = parser().parse_args(ours)
+    try:
+        outputs = read_outputs(args.stack, args.outputs)
+        template_dir = (args.template_dir or default_template_dir(args.stack, args.tenant)).absolute()
+        command = submit_argv(outputs, args.tenant, str(template_dir), spark_args, args.spark_submit)
+        write_templates(outputs, args.tenant, template_dir)
+    except SubmitError as error:
+        print(f"spark-submit: {error}", file=sys.stderr)
+        return 2
+    if args.run:
+        os.execvp(command[0], command)
+    print(f"# pod templates written to {template_dir}", file=sys.stderr)
+    print(shlex.join(command))
+    return 0
