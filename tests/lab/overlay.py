@@ -13,6 +13,7 @@ scripts under test: /proc/sys is read-only except /proc/sys/net (per namespace),
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +71,8 @@ def mount_lab_tmpfs(names: LabNames) -> None:
 def unmount(mount_point: Path) -> None:
     """Detach a lab mount (lazily, so a straggler holding it cannot block teardown)."""
     run(["umount", "-l", str(mount_point)], check=False)
-    try:
+    with contextlib.suppress(OSError):
         mount_point.rmdir()
-    except OSError:
-        pass
 
 
 def som_mounts(lab_id: str | None = None) -> list[Path]:

@@ -9,6 +9,7 @@ crash, so every kill here is preceded by a check of what the PID is now.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,7 +40,7 @@ def run(
     try:
         result = subprocess.run(
             list(argv),
-            input=stdin,
+            **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
             capture_output=True,
             text=True,
             env=dict(env) if env is not None else None,
@@ -67,6 +68,11 @@ def cmdline(pid: int) -> list[str]:
     """The argv of a process, empty when it is gone or a kernel thread."""
     raw = read_text(PROC / str(pid) / "cmdline")
     return raw.split("\0")[:-1] if raw else []
+
+
+def comm(pid: int) -> str:
+    """The executable's name as the kernel keeps it (unchanged by setproctitle)."""
+    return (read_text(PROC / str(pid) / "comm") or "").strip()
 
 
 def is_alive(pid: int) -> bool:
@@ -138,10 +144,8 @@ def kill_and_wait(pids: Iterable[int], *, timeout: float = 5.0) -> None:
     """
     targets = [pid for pid in pids if pid != os.getpid()]
     for pid in targets:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     wait_until(
         lambda: not any(is_alive(pid) for pid in targets),
         timeout=timeout,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from .spec import STATE_ROOT, LabNames, LabNodeSpec
 
@@ -73,6 +72,3 @@ def saved_lab_ids() -> list[str]:
         return []
     return sorted(p.parent.name for p in STATE_ROOT.glob("*/state.json"))
 
-
-def state_path_exists(lab_id: str) -> bool:
-    return Path(LabNames(lab_id).state_file).exists()

@@ -40,6 +40,7 @@ SYSTEM_STANDINS = {
     "swapoff": "record_only",
     "swapon": "record_only",
     "modprobe": "record_only",
+    "sysctl": "sysctl",
 }
 # Machine-global tools: also put over the real binary inside the node, so that an
 # absolute path (/usr/sbin/swapoff) cannot reach the machine either.

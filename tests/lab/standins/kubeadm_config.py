@@ -77,7 +77,8 @@ def parse(text: str, kubeadm_minor: int) -> KubeadmConfig:
     docs: dict[str, dict[str, Any]] = {}
     for doc in documents:
         if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
-            raise ConfigError("invalid configuration: kind and apiVersion is mandatory information that must be specified")
+            raise ConfigError("invalid configuration: kind and apiVersion is mandatory information that must "
+                              "be specified")
         api_version, kind = doc["apiVersion"], doc["kind"]
         if kind in docs:
             raise ConfigError(f'invalid configuration: kind "{kind}" is specified twice in YAML file')
@@ -141,7 +142,7 @@ def check_value(value: Any, spec: Spec, path: str) -> list[str]:
         expected = list if container == "list" else dict
         if not isinstance(value, expected):
             return [f"{path}: cannot unmarshal {type(value).__name__} into Go value of type {container}"]
-        items = enumerate(value) if container == "list" else value.items()
+        items = list(enumerate(value)) if isinstance(value, list) else list(value.items())
         return [e for key, sub in items for e in check_value(sub, item, f"{path}[{key}]")]
     return [] if scalar_ok(value, spec) else [f"{path}: {value!r} is not a valid {spec}"]
 
@@ -181,7 +182,8 @@ def check_join(join: dict[str, Any]) -> list[str]:
     token = discovery.get("bootstrapToken")
     if not token and not discovery.get("file"):
         return ["discovery: Invalid value: bootstrapToken or file must be set"]
-    errors = check_certificate_key((join.get("controlPlane") or {}).get("certificateKey"), "controlPlane.certificateKey")
+    control_plane = join.get("controlPlane") or {}
+    errors = check_certificate_key(control_plane.get("certificateKey"), "controlPlane.certificateKey")
     if discovery.get("tlsBootstrapToken"):
         errors += check_token(discovery["tlsBootstrapToken"], "discovery.tlsBootstrapToken")
     if not token:
@@ -239,3 +241,12 @@ def extra_args(component: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(raw, dict):
         return [(str(k), str(v)) for k, v in raw.items()]
     return [(str(a["name"]), str(a["value"])) for a in raw]
+
+
+def duration_seconds(text: str) -> float:
+    """A Go duration ("24h0m0s", "1.5h", "0") in seconds."""
+    if not GO_DURATION.match(text):
+        raise ConfigError(f'invalid duration "{text}"')
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)", text)
+    return sum(float(number) * units[unit] for number, unit in parts)

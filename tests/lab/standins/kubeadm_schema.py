@@ -74,7 +74,9 @@ def _version(extra_args: Spec, version_only: dict[str, dict[str, Spec]]) -> dict
     extra_args: how extraArgs / kubeletExtraArgs are typed (a map in v1beta3, a list
     of {name, value} in v1beta4). version_only: fields a version adds, per struct.
     """
-    add = lambda struct, fields: {**fields, **version_only.get(struct, {})}  # noqa: E731
+    def add(struct: str, fields: dict[str, Spec]) -> dict[str, Spec]:
+        return {**fields, **version_only.get(struct, {})}
+
     component = add("ControlPlaneComponent", {"extraArgs": extra_args, "extraVolumes": list_of(HOST_PATH_MOUNT)})
     node_registration = add("NodeRegistrationOptions", {**NODE_REGISTRATION_COMMON, "kubeletExtraArgs": extra_args})
     local_etcd = add("LocalEtcd", {

@@ -1,0 +1,116 @@
+"""Command line for a person trying the project: bring a lab up, look at it, take it down.
+
+    python -m tests.lab up [--nodes 3] [--subnet 10.99.0.0/17] [--gateway 10.99.127.254]
+    python -m tests.lab status
+    python -m tests.lab ssh [--id ID] cp1 [command ...]
+    python -m tests.lab down [--id ID | --all]
+
+The lab outlives `up` (its state is in /run/som-lab/<id>/state.json); `down --all`
+removes every som-* namespace, mount and process, e.g. after a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+from .cleanup import remove_all
+from .lab import Lab
+from .spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, default_nodes
+from .state import saved_lab_ids
+
+
+def pick_lab(lab_id: str | None) -> Lab:
+    """The lab named by --id, or the only one there is."""
+    if lab_id:
+        return Lab.attach(lab_id)
+    ids = saved_lab_ids()
+    if len(ids) != 1:
+        raise SystemExit(f"{len(ids)} labs exist ({', '.join(ids) or 'none'}): say which with --id")
+    return Lab.attach(ids[0])
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    lab = Lab(args.subnet, args.gateway, default_nodes(args.nodes, args.subnet), lab_id=args.id)
+    lab.up()
+    lab.detach()
+    print(f"lab {lab.lab_id} up in {time.monotonic() - started:.2f}s: fabric namespace {lab.fabric_netns}, "
+          f"gateway {args.gateway}")
+    for spec in lab.nodes:
+        print(f"  {spec.name:6} {spec.address:15} init pid {lab.init_pid(spec.name)}")
+    first = lab.nodes[0].name
+    print(f"\nssh into a node:\n  python -m tests.lab ssh {first}\nor by hand:\n  "
+          + shlex.join(lab.ssh_argv(first, None)))
+    print(f"\nenter a node without ssh:\n  nsenter -t {lab.init_pid(first)} -m -u -n -p -r -w bash")
+    print(f"\ntake it down:\n  python -m tests.lab down --id {lab.lab_id}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ids = [args.id] if args.id else saved_lab_ids()
+    if not ids:
+        print("no lab")
+    for lab_id in ids:
+        lab = Lab.attach(lab_id)
+        print(f"lab {lab_id}: subnet {lab.state.subnet}, gateway {lab.state.gateway}")
+        for row in lab.status():
+            health = " ".join(f"{key}={'up' if row[key] else 'DOWN'}" for key in ("netns", "init", "sshd"))
+            print(f"  {row['node']:6} {row['address']:15} {health}")
+    return 0
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    lab = pick_lab(args.id)
+    argv = lab.ssh_argv(args.node, shlex.join(args.command) if args.command else None)
+    if not args.command:
+        argv.insert(argv.index("ssh") + 1, "-t")
+    os.execvp(argv[0], argv)
+    return 1
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    if args.all:
+        removed = remove_all()
+        print(f"removed {len(removed)} lab(s): {' '.join(removed) or '-'}")
+        return 0
+    lab = pick_lab(args.id)
+    lab.down()
+    print(f"lab {lab.lab_id} removed")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="bring a lab up and leave it running")
+    up.add_argument("--nodes", type=int, default=3, help="cp1, w1, w2, ... (default 3)")
+    up.add_argument("--subnet", default=DEFAULT_SUBNET)
+    up.add_argument("--gateway", default=DEFAULT_GATEWAY)
+    up.add_argument("--id", help="lab id (default: random)")
+    up.set_defaults(run=cmd_up)
+    status = sub.add_parser("status", help="list labs and the health of their nodes")
+    status.add_argument("--id")
+    status.set_defaults(run=cmd_status)
+    ssh = sub.add_parser("ssh", help="ssh into a node (from the fabric, host key pinned)")
+    ssh.add_argument("node")
+    ssh.add_argument("command", nargs=argparse.REMAINDER)
+    ssh.add_argument("--id")
+    ssh.set_defaults(run=cmd_ssh)
+    down = sub.add_parser("down", help="take a lab down; --all: every som-* trace on the machine")
+    group = down.add_mutually_exclusive_group()
+    group.add_argument("--id")
+    group.add_argument("--all", action="store_true")
+    down.set_defaults(run=cmd_down)
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        raise SystemExit("the lab needs root (network namespaces, mounts)")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Stand-ins for tools a lab node cannot have: see common.py."""

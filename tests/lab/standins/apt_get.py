@@ -1,0 +1,75 @@
+"""STAND-IN for apt-get (a lab has no apt repository): records every call.
+
+`install` of kubeadm, kubelet or kubectl behaves like apt with the pkgs.k8s.io
+repository: it needs a `pkgs.k8s.io/core:/stable:/v1.NN/deb` source in
+/etc/apt/sources.list(.d) ("Unable to locate package" otherwise), a pinned version
+must belong to a configured minor ("Version ... was not found"), an unpinned one
+takes v1.NN.0 of the newest configured minor, and a held package may only change
+version with --allow-change-held-packages. The installed tool then appears in
+/usr/bin and reports that version. Every other package is accepted and recorded.
+`remove`/`purge` undo an install; `update`, `upgrade` and the rest only record.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from .apt_mark import held
+from .common import (
+    KUBE_BIN_DIR, KUBE_PACKAGES, PACKAGES_FILE, fail, launcher_text, load_json, minor_of, record,
+    save_json, write_file,
+)
+
+SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+KUBE_REPO = re.compile(r"pkgs\.k8s\.io/core:/stable:/v1\.(\d+)/deb")
+
+
+def configured_kube_minors() -> set[int]:
+    """Minor versions of the Kubernetes apt repositories configured on this node."""
+    listed, directory = SOURCES
+    files = [listed, *(sorted(directory.glob("*")) if directory.is_dir() else [])]
+    text = "".join(f.read_text(errors="replace") for f in files if f.is_file())
+    return {int(m) for m in KUBE_REPO.findall(text)}
+
+
+def resolve(name: str, pinned: str, installed: dict[str, str], allow_held: bool) -> str:
+    """The version apt would install for `name`, or SystemExit with apt's message."""
+    if name not in KUBE_PACKAGES:
+        return pinned or "som-lab"
+    minors = configured_kube_minors()
+    if not minors:
+        raise SystemExit(f"E: Unable to locate package {name}")
+    if pinned and minor_of(pinned) not in minors:
+        raise SystemExit(f"E: Version '{pinned}' for '{name}' was not found")
+    version = pinned or f"1.{max(minors)}.0-1.1"
+    if name in held() and installed.get(name) not in (None, version) and not allow_held:
+        raise SystemExit("E: Held packages were changed and -y was used without --allow-change-held-packages.")
+    return version
+
+
+def main(tool: str, argv: list[str]) -> int:
+    record(tool, argv)
+    words = [a for a in argv if not a.startswith("-")]
+    command, packages = (words[0], words[1:]) if words else ("", [])
+    installed: dict[str, str] = load_json(PACKAGES_FILE, {})
+    try:
+        if command == "install":
+            for spec in packages:
+                name, _, pinned = spec.partition("=")
+                installed[name] = resolve(name, pinned, installed, "--allow-change-held-packages" in argv)
+        elif command in ("remove", "purge"):
+            for name in packages:
+                installed.pop(name, None)
+    except SystemExit as exc:
+        return fail(str(exc), 100)
+    save_json(PACKAGES_FILE, installed)
+    for name, module in KUBE_PACKAGES.items():
+        binary = Path(KUBE_BIN_DIR) / name
+        if name in installed:
+            write_file(binary, launcher_text(name, module, sys.executable), 0o755)
+        else:
+            binary.unlink(missing_ok=True)
+    return 0
+
