@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   openssh-server openssh-client containernetworking-plugins iptables iproute2
-  iputils-ping dnsmasq-base shellcheck openssl util-linux procps python3-venv
+  iputils-ping dnsmasq-base conntrack shellcheck openssl util-linux procps python3-venv
 )
 
 missing=()

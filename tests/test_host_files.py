@@ -293,8 +293,15 @@ def test_host_network_script_carries_the_nodes_address_and_a_stable_mac(rendered
 
 
 def test_rendered_host_scripts_are_executable_files_in_their_steps() -> None:
-    """Scripts the boot unit runs are installed 0755; kubeadm configs are private (0600)."""
+    """Scripts the boot unit runs are installed 0755 and listed in the unit (DNS nodes also
+    run the NOTRACK script); kubeadm configs are private (0600)."""
     platform = load_stack_file("dev")
     net = plan(platform).nodes[0]
-    assert {f.path: f.mode for f in hostnet.files(platform, net)}[hostnet.HOST_NETWORK_SCRIPT] == "0755"
+    for is_dns in (False, True):
+        files = {f.path: f for f in hostnet.files(platform, net, is_dns)}
+        unit = files[hostnet.UNIT_PATH].content
+        for script in hostnet.boot_scripts(is_dns):
+            assert files[script].mode == "0755"
+            assert f"ExecStart={script} apply\n" in unit
+        assert (hostnet.DNS_NOTRACK_SCRIPT in files) is is_dns
     assert kubeadm.init_file(platform).mode == kubeadm.join_file(platform, platform.nodes[1]).mode == "0600"

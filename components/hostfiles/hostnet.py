@@ -20,9 +20,11 @@ from components.paths import TEMPLATES
 LIBEXEC = "/usr/local/libexec/spark-on-metal"
 HOST_NETWORK_SCRIPT = f"{LIBEXEC}/host-network.sh"
 POD_FORWARDING_SCRIPT = f"{LIBEXEC}/pod-forwarding.sh"
+DNS_NOTRACK_SCRIPT = f"{LIBEXEC}/dns-notrack.sh"
 UNIT_NAME = "spark-on-metal-network.service"
 UNIT_PATH = f"/etc/systemd/system/{UNIT_NAME}"
 FORWARD_CHAIN = "SPARK-ON-METAL-FORWARD"
+DNS_CHAIN = "SPARK-ON-METAL-DNS"
 
 
 def stable_mac(node_name: str) -> str:
@@ -36,35 +38,40 @@ def stable_mac(node_name: str) -> str:
     return ":".join(f"{byte:02x}" for byte in digest)
 
 
+def _host_script(path: str, purpose: str, values: dict[str, str], template: str) -> HostFile:
+    """An executable script installed on the host: header, quoted values, template."""
+    header = f"#!/usr/bin/env bash\n# spark-on-metal: {purpose} (rendered from the stack; do not edit)\nset -euo pipefail\n"
+    return HostFile(path, header + shell.assignments(values) + shell.template(TEMPLATES / template), "0755")
+
+
 def host_network_script(node: NodeNetwork) -> HostFile:
-    header = (
-        "#!/usr/bin/env bash\n"
-        f"# spark-on-metal: host networking of {node.name} (rendered from the stack; do not edit)\n"
-        "set -euo pipefail\n"
-    )
-    values = shell.assignments(
-        {
-            "UPLINK": node.uplink,
-            "MACVLAN": node.macvlan_interface,
-            "MACVLAN_MAC": stable_mac(node.name),
-            "HOST_CIDR": node.host_cidr,
-            "GATEWAY": str(node.gateway),
-        }
-    )
-    return HostFile(HOST_NETWORK_SCRIPT, header + values + shell.template(TEMPLATES / "host-network.sh"), "0755")
+    values = {
+        "UPLINK": node.uplink,
+        "MACVLAN": node.macvlan_interface,
+        "MACVLAN_MAC": stable_mac(node.name),
+        "HOST_CIDR": node.host_cidr,
+        "GATEWAY": str(node.gateway),
+    }
+    return _host_script(HOST_NETWORK_SCRIPT, f"host networking of {node.name}", values, "host-network.sh")
 
 
 def pod_forwarding_script(platform: Platform) -> HostFile:
-    header = (
-        "#!/usr/bin/env bash\n"
-        "# spark-on-metal: forwarding of pod traffic through this host (rendered; do not edit)\n"
-        "set -euo pipefail\n"
-    )
-    values = shell.assignments({"CHAIN": FORWARD_CHAIN, "POD_POOL": str(platform.config.pod_pool)})
-    return HostFile(POD_FORWARDING_SCRIPT, header + values + shell.template(TEMPLATES / "pod-forwarding.sh"), "0755")
+    values = {"CHAIN": FORWARD_CHAIN, "POD_POOL": str(platform.config.pod_pool)}
+    return _host_script(POD_FORWARDING_SCRIPT, "forwarding of pod traffic through this host", values, "pod-forwarding.sh")
 
 
-def unit_file() -> HostFile:
+def dns_notrack_script(node: NodeNetwork) -> HostFile:
+    values = {"CHAIN": DNS_CHAIN, "DNS_ADDRESS": str(node.address)}
+    return _host_script(DNS_NOTRACK_SCRIPT, f"untracked DNS on {node.name}'s address", values, "dns-notrack.sh")
+
+
+def boot_scripts(is_dns: bool) -> tuple[str, ...]:
+    """What the boot unit runs, in order (and the step runs live)."""
+    return (HOST_NETWORK_SCRIPT, POD_FORWARDING_SCRIPT, *((DNS_NOTRACK_SCRIPT,) if is_dns else ()))
+
+
+def unit_file(is_dns: bool) -> HostFile:
+    exec_lines = "".join(f"ExecStart={script} apply\n" for script in boot_scripts(is_dns))
     content = f"""# spark-on-metal: re-create the macvlan host interface and pod forwarding at boot
 [Unit]
 Description=spark-on-metal host networking for macvlan pods
@@ -75,14 +82,15 @@ Before=kubelet.service containerd.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart={HOST_NETWORK_SCRIPT} apply
-ExecStart={POD_FORWARDING_SCRIPT} apply
-
+{exec_lines}
 [Install]
 WantedBy=multi-user.target
 """
     return HostFile(UNIT_PATH, content)
 
 
-def files(platform: Platform, node: NodeNetwork) -> tuple[HostFile, ...]:
-    return host_network_script(node), pod_forwarding_script(platform), unit_file()
+def files(platform: Platform, node: NodeNetwork, is_dns: bool) -> tuple[HostFile, ...]:
+    scripts = [host_network_script(node), pod_forwarding_script(platform)]
+    if is_dns:
+        scripts.append(dns_notrack_script(node))
+    return (*scripts, unit_file(is_dns))

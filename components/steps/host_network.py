@@ -18,7 +18,7 @@ REQUIRED_CNI_PLUGINS = "macvlan host-local"
 
 def step(platform: Platform, node: NodeConfig) -> Step:
     network = node_network(platform, node)
-    files = [*hostnet.files(platform, network), cni.cni_file(platform, network)]
+    files = [*hostnet.files(platform, network, node.is_dns), cni.cni_file(platform, network)]
     kubelet_resolv = resolv.kubelet_resolv_file(platform)
     if kubelet_resolv is not None:
         files.append(kubelet_resolv)
@@ -28,8 +28,8 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         runs_on=node.name,
         templates=("host-network-step.sh",),
         variables={
-            "HOST_NETWORK_SCRIPT": hostnet.HOST_NETWORK_SCRIPT,
-            "POD_FORWARDING_SCRIPT": hostnet.POD_FORWARDING_SCRIPT,
+            "BOOT_SCRIPTS": " ".join(hostnet.boot_scripts(node.is_dns)),
+            "ALL_BOOT_SCRIPTS": " ".join(hostnet.boot_scripts(True)),
             "NETWORK_UNIT": hostnet.UNIT_NAME,
             "NETWORK_UNIT_PATH": hostnet.UNIT_PATH,
             "CNI_PLUGINS": REQUIRED_CNI_PLUGINS,

@@ -50,8 +50,18 @@ som_apply() {
   check_cni_plugins
   derive_kubelet_resolv
   ensure_host_resolv_options
-  "$HOST_NETWORK_SCRIPT" apply
-  "$POD_FORWARDING_SCRIPT" apply
+  local script
+  for script in $BOOT_SCRIPTS; do
+    "$script" apply
+  done
+  # A script this node no longer needs (it lost the dns role): undo what it set up.
+  for script in $ALL_BOOT_SCRIPTS; do
+    case " $BOOT_SCRIPTS " in *" $script "*) continue ;; esac
+    if [ -x "$script" ]; then
+      "$script" undo
+      som_uninstall "$script"
+    fi
+  done
   if som_changed "$NETWORK_UNIT_PATH"; then
     systemctl daemon-reload
   fi
@@ -64,12 +74,15 @@ som_remove() {
   if systemctl is-enabled --quiet "$NETWORK_UNIT" 2>/dev/null; then
     systemctl disable "$NETWORK_UNIT"
   fi
-  if [ -x "$POD_FORWARDING_SCRIPT" ]; then
-    "$POD_FORWARDING_SCRIPT" undo
-  fi
-  if [ -x "$HOST_NETWORK_SCRIPT" ]; then
-    "$HOST_NETWORK_SCRIPT" undo
-  fi
+  local scripts index
+  # In reverse order of apply; a script a former version installed is undone too.
+  read -r -a scripts <<<"$ALL_BOOT_SCRIPTS"
+  for ((index = ${#scripts[@]} - 1; index >= 0; index--)); do
+    if [ -x "${scripts[index]}" ]; then
+      "${scripts[index]}" undo
+      som_uninstall "${scripts[index]}"
+    fi
+  done
   remove_host_resolv_options
   som_remove_files
   som_uninstall "$KUBELET_RESOLV_CONF"

@@ -6,7 +6,9 @@ repository: it needs a `pkgs.k8s.io/core:/stable:/v1.NN/deb` source in
 must belong to a configured minor ("Version ... was not found"), an unpinned one
 takes v1.NN.0 of the newest configured minor, and a held package may only change
 version with --allow-change-held-packages. The installed tool then appears in
-/usr/bin and reports that version. Every other package is accepted and recorded.
+/usr/bin and reports that version. `kubernetes-cni` links the machine's real CNI plugins (Debian's
+containernetworking-plugins in /usr/lib/cni) into /opt/cni/bin, where the package puts
+its own. Every other package is accepted and recorded.
 `remove`/`purge` undo an install; `update`, `upgrade` and the rest only record.
 """
 
@@ -23,6 +25,9 @@ from .common import (
 )
 
 SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+CNI_PACKAGE = "kubernetes-cni"
+REAL_CNI_PLUGINS = Path("/usr/lib/cni")
+CNI_BIN_DIR = Path("/opt/cni/bin")
 KUBE_REPO = re.compile(r"pkgs\.k8s\.io/core:/stable:/v1\.(\d+)/deb")
 
 
@@ -49,6 +54,17 @@ def resolve(name: str, pinned: str, installed: dict[str, str], allow_held: bool)
     return version
 
 
+def sync_cni_plugins(installed: bool) -> None:
+    """/opt/cni/bin holds the real plugins exactly while kubernetes-cni is installed."""
+    for plugin in sorted(REAL_CNI_PLUGINS.iterdir()) if REAL_CNI_PLUGINS.is_dir() else []:
+        link = CNI_BIN_DIR / plugin.name
+        if installed and not link.exists():
+            CNI_BIN_DIR.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(plugin)
+        elif not installed and link.is_symlink():
+            link.unlink()
+
+
 def main(tool: str, argv: list[str]) -> int:
     record(tool, argv)
     words = [a for a in argv if not a.startswith("-")]
@@ -65,6 +81,7 @@ def main(tool: str, argv: list[str]) -> int:
     except SystemExit as exc:
         return fail(str(exc), 100)
     save_json(PACKAGES_FILE, installed)
+    sync_cni_plugins(CNI_PACKAGE in installed)
     for name, module in KUBE_PACKAGES.items():
         binary = Path(KUBE_BIN_DIR) / name
         if name in installed:

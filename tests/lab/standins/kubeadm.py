@@ -49,7 +49,8 @@ COMMANDS: dict[tuple[str, ...], list[tuple[tuple[str, ...], dict[str, Any]]]] = 
         (("--upload-certs",), {"action": "store_true"}), (("--certificate-key",), {}), (("--config",), {})],
     ("init",): [
         (("--config",), {}), (("--upload-certs",), {"action": "store_true"}),
-        (("--skip-phases",), {"action": "append", "default": []}), (("--certificate-key",), {})],
+        (("--skip-phases",), {"action": "append", "default": []}), (("--certificate-key",), {}),
+        (("--skip-token-print",), {"action": "store_true"})],
     ("join",): [
         (("endpoint",), {"nargs": "?"}), (("--config",), {}), (("--token",), {}),
         (("--discovery-token-ca-cert-hash",), {"action": "append", "default": []}),
@@ -59,7 +60,8 @@ COMMANDS: dict[tuple[str, ...], list[tuple[tuple[str, ...], dict[str, Any]]]] = 
         (("--skip-phases",), {"action": "append", "default": []})],
     ("token", "create"): [
         (("token",), {"nargs": "?"}), (("--ttl",), {"default": DEFAULT_TOKEN_TTL}), (("--description",), {}),
-        (("--print-join-command",), {"action": "store_true"}), (("--config",), {})],
+        (("--print-join-command",), {"action": "store_true"}), (("--config",), {}),
+        (("--usages",), {}), (("--groups",), {})],
     ("certs", "certificate-key"): [],
     ("reset",): [(("-f", "--force"), {"action": "store_true"}), (("--cri-socket",), {}),
                  (("--cleanup-tmp-dir",), {"action": "store_true"})],
@@ -284,8 +286,9 @@ def cmd_init(args: argparse.Namespace, version: str) -> int:
     first = (init.get("bootstrapTokens") or [{}])[0]
     token = first.get("token") or pki.new_token()
     add_token(token, duration_seconds(first.get("ttl") or DEFAULT_TOKEN_TTL), first.get("description"))
-    print(f"[bootstrap-token] Using token: {token}")
-    print(init_summary(endpoint, token, ca_hash, certificate_key, bool(cfg.get("controlPlaneEndpoint"))))
+    shown = "<value withheld>" if args.skip_token_print else token
+    print(f"[bootstrap-token] Using token: {shown}")
+    print(init_summary(endpoint, shown, ca_hash, certificate_key, bool(cfg.get("controlPlaneEndpoint"))))
     return 0
 
 
