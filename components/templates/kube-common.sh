@@ -16,17 +16,17 @@ som_kube_reset() {
     kubeadm reset -f 2>&1 | som_redact >&2
     som_log "kubeadm reset done"
   fi
-  local table chain rule
+  local table chain rule action
   for table in filter nat mangle; do
-    iptables -w -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | while IFS= read -r rule; do
+    { iptables -w -t "$table" -S 2>/dev/null || true; } | { grep -E '^-A [A-Z]+ .*-j KUBE-' || true; } | while IFS= read -r rule; do
       read -r -a words <<<"${rule/#-A/-D}"
       iptables -w -t "$table" "${words[@]}"
     done
-    iptables -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' | while IFS= read -r chain; do
-      iptables -w -t "$table" -F "$chain"
-    done
-    iptables -w -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' | while IFS= read -r chain; do
-      iptables -w -t "$table" -X "$chain"
+    for action in -F -X; do
+      { iptables -w -t "$table" -S 2>/dev/null || true; } | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' |
+        while IFS= read -r chain; do
+          iptables -w -t "$table" "$action" "$chain"
+        done
     done
   done
   if systemctl is-enabled --quiet kubelet 2>/dev/null; then

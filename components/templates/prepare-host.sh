@@ -22,12 +22,13 @@ disable_swap() {
   fi
 }
 
+# modprobe is a no-op for a loaded or built-in module (built-ins without parameters do
+# not show in /sys/module, so that is no "already done?" test); it fails for a missing one.
 load_modules() {
   local module
   for module in $KERNEL_MODULES; do
     if [ ! -d "/sys/module/$module" ]; then
       modprobe "$module"
-      som_log "loaded kernel module $module"
     fi
   done
 }

@@ -80,17 +80,25 @@ class LabStack:
     def state_file(self) -> Path:
         return self.lab.names.state_dir / STATE_FILE
 
-    def settings(self, without: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The stack's settings for this lab; ``without`` drops nodes (as an operator would)."""
+    def settings(
+        self, without: tuple[str, ...] = (), node_overrides: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The stack's settings for this lab; ``without`` drops nodes (as an operator would),
+        ``node_overrides`` changes node entries (name -> settings)."""
         settings = stack_settings(self.stack)
-        nodes = [node for node in lab_nodes(self.lab, settings["nodes"]) if node["name"] not in without]
+        overrides = node_overrides or {}
+        nodes = [
+            {**node, **overrides.get(node["name"], {})}
+            for node in lab_nodes(self.lab, settings["nodes"])
+            if node["name"] not in without
+        ]
         settings["nodes"] = nodes
         settings["tenants"] = lab_tenants(nodes, settings.get("tenants", []))
         return settings
 
-    def up(self, without: tuple[str, ...] = ()) -> UpReport:
+    def up(self, without: tuple[str, ...] = (), node_overrides: dict[str, dict[str, Any]] | None = None) -> UpReport:
         config, secret_keys = engine_config(
-            self.stack, {"sshPrivateKey": self.lab.client_private_key}, overrides=self.settings(without)
+            self.stack, {"sshPrivateKey": self.lab.client_private_key}, overrides=self.settings(without, node_overrides)
         )
         return self.engine.up(config, secret_keys, self.stack)
 

@@ -190,16 +190,24 @@ def run_program(
     if program is None:
         from components.program import main as program
     monitor = RecordingMonitor(new_resource)
+    # A fresh runtime per run: a failure of an earlier run must not resurface in this one.
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     pulumi.runtime.set_mocks(_Delegate(monitor), project=PROJECT, stack=stack, preview=False, monitor=monitor)
     loop = asyncio.get_event_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=workers))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    loop.set_default_executor(pool)
     error: BaseException | None = None
     try:
         _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
     except BaseException as caught:  # noqa: BLE001 - reported to the caller
         error = caught
+    finally:
+        # After a failure the SDK returns while other registrations are still running:
+        # like the engine, let in-flight operations finish (and be recorded) first.
+        pool.shutdown(wait=True)
     exports, secret_exports = _exports()
     return RunResult(dict(monitor.registrations), exports, secret_exports, error)
 
