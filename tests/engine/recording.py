@@ -189,6 +189,12 @@ def run_program(
     """Run ``program`` (default: the real one) once under recording mocks."""
     if program is None:
         from components.program import main as program
+    # Each run on its own event loop: after a failure the SDK returns while registrations
+    # are still queued, and on a shared loop they would run during the next run.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    loop.set_default_executor(pool)
     monitor = RecordingMonitor(new_resource)
     # A fresh runtime per run: a failure of an earlier run must not resurface in this one.
     pulumi_settings.SETTINGS.rpc_manager.clear()
@@ -196,20 +202,28 @@ def run_program(
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     pulumi.runtime.set_mocks(_Delegate(monitor), project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    loop = asyncio.get_event_loop()
-    pool = ThreadPoolExecutor(max_workers=workers)
-    loop.set_default_executor(pool)
     error: BaseException | None = None
     try:
         _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
     except BaseException as caught:  # noqa: BLE001 - reported to the caller
         error = caught
     finally:
-        # After a failure the SDK returns while other registrations are still running:
-        # like the engine, let in-flight operations finish (and be recorded) first.
+        # Like the engine after a failure: operations under way finish (and are recorded),
+        # none is started.
         pool.shutdown(wait=True)
     exports, secret_exports = _exports()
+    _cancel_pending(loop)
+    loop.close()
+    asyncio.set_event_loop(asyncio.new_event_loop())  # for whatever runs in this thread next
     return RunResult(dict(monitor.registrations), exports, secret_exports, error)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _exports() -> tuple[dict[str, Any], frozenset[str]]:
