@@ -154,9 +154,9 @@ class SecretSetting:
 
 
 class Taint(Model):
-    key: str
-    value: str = ""
-    effect: TaintEffect = "NoSchedule"
+    key: str = Field(description="Taint key ([prefix/]name).")
+    value: str = Field(default="", description="Taint value (may be empty).")
+    effect: TaintEffect = Field(default="NoSchedule", description="What the taint does to pods without a toleration.")
 
     @field_validator("key")
     @classmethod
@@ -174,7 +174,7 @@ class Taint(Model):
 class NodeConfig(Model):
     """One machine of the rack, as its operator knows it."""
 
-    name: NodeName
+    name: NodeName = Field(description="Kubernetes node name (RFC 1123 label); also names the node's resources.")
     address: IPv4Address = Field(description="The host's own IPv4 address on the flat layer-2 network.")
     ssh_host_key: str = Field(
         description="The host's public SSH host key ('ssh-ed25519 AAAA...', from ssh-keyscan); pinned so a swapped machine is refused."
@@ -182,9 +182,13 @@ class NodeConfig(Model):
     ssh_user: str | None = Field(default=None, description="Overrides sshUser for this node.")
     ssh_port: Port | None = Field(default=None, description="Overrides sshPort for this node.")
     uplink: InterfaceName = Field(default="eth0", description="The physical interface on the layer-2 network.")
-    roles: tuple[Role, ...] = Field(default=("worker",), min_length=1)
+    roles: tuple[Role, ...] = Field(
+        default=("worker",),
+        min_length=1,
+        description="control-plane (the first one runs kubeadm init), worker, dns (CoreDNS on the host network; also needs control-plane or worker).",
+    )
     labels: Labels = Field(default_factory=dict, description="Extra node labels.")
-    taints: tuple[Taint, ...] = ()
+    taints: tuple[Taint, ...] = Field(default=(), description="Extra taints, registered at join and kept by the node patch.")
     pod_slice: int | None = Field(
         default=None,
         ge=0,
@@ -227,24 +231,24 @@ class Quota(Model):
 
     cpu: Quantity | None = Field(default=None, description="Total CPU requests and limits.")
     memory: Quantity | None = Field(default=None, description="Total memory requests and limits.")
-    pods: int | None = Field(default=None, ge=0)
-    persistent_volume_claims: int | None = Field(default=None, ge=0)
+    pods: int | None = Field(default=None, ge=0, description="Most pods at once.")
+    persistent_volume_claims: int | None = Field(default=None, ge=0, description="Most PersistentVolumeClaims.")
     storage: Quantity | None = Field(default=None, description="Total requested storage.")
 
 
 class ContainerDefaults(Model):
     """LimitRange defaults for containers that state nothing (Spark always states its own)."""
 
-    cpu_request: Quantity = "500m"
-    memory_request: Quantity = "1Gi"
-    cpu_limit: Quantity | None = None
-    memory_limit: Quantity = "4Gi"
+    cpu_request: Quantity = Field(default="500m", description="Default CPU request.")
+    memory_request: Quantity = Field(default="1Gi", description="Default memory request.")
+    cpu_limit: Quantity | None = Field(default=None, description="Default CPU limit; none by default (CPU is compressible; Spark sets none either).")
+    memory_limit: Quantity = Field(default="4Gi", description="Default memory limit.")
 
 
 class TenantConfig(Model):
     """A tenant group: one namespace, pinned to its own nodes."""
 
-    name: NamespaceName
+    name: NamespaceName = Field(description="Tenant and namespace name (RFC 1123 label).")
     nodes: tuple[NodeName, ...] = Field(min_length=1, description="Names of the nodes this tenant owns.")
     node_label: str | None = Field(
         default=None,
@@ -255,8 +259,8 @@ class TenantConfig(Model):
         default="spark",
         description="'spark': a Role with exactly what Spark's driver needs; 'edit': the built-in edit ClusterRole, bound in the namespace only.",
     )
-    quota: Quota = Field(default_factory=Quota)
-    container_defaults: ContainerDefaults = Field(default_factory=ContainerDefaults)
+    quota: Quota = Field(default_factory=Quota, description="ResourceQuota of the namespace (unset parts: no limit).")
+    container_defaults: ContainerDefaults = Field(default_factory=ContainerDefaults, description="LimitRange defaults.")
     spark_conf: dict[str, str] = Field(default_factory=dict, description="Extra spark-defaults for this tenant.")
 
     @field_validator("node_label")
@@ -312,9 +316,9 @@ class Priorities(Model):
 
 
 class SparkConfig(Model):
-    image: ImageReference = "apache/spark:3.5.3"
+    image: ImageReference = Field(default="apache/spark:3.5.3", description="Default Spark image (spark.kubernetes.container.image).")
     conf: dict[str, str] = Field(default_factory=dict, description="spark-defaults shared by every tenant.")
-    priorities: Priorities = Field(default_factory=Priorities)
+    priorities: Priorities = Field(default_factory=Priorities, description="PriorityClass values.")
 
 
 # ---------------------------------------------------------------------------- the stack
@@ -323,7 +327,9 @@ class SparkConfig(Model):
 class PlatformConfig(Model):
     """The whole stack configuration (``spark-on-metal:*`` keys)."""
 
-    cluster_name: Annotated[str, AfterValidator(_dns_label("cluster name"))] = "spark-on-metal"
+    cluster_name: Annotated[str, AfterValidator(_dns_label("cluster name"))] = Field(
+        default="spark-on-metal", description="kubeadm clusterName and the kubeconfig context name."
+    )
     kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = Field(description="Kubernetes release, e.g. 1.31.4 (kubeadm, kubelet, kubectl pinned to it).")
     image_repository: Annotated[str, AfterValidator(_image_repository)] = Field(
         default="registry.k8s.io", description="Registry (mirror) kubeadm and containerd pull control-plane images from."
@@ -332,7 +338,7 @@ class PlatformConfig(Model):
         default=None,
         description="Stable DNS name or IP of the API server (kubeadm controlPlaneEndpoint); default: the first control-plane node's address.",
     )
-    api_port: Port = 6443
+    api_port: Port = Field(default=6443, description="API server port.")
     pod_subnet: IPv4Network = Field(description="The flat layer-2 network hosts and pods share, e.g. 10.0.0.0/17.")
     pod_pool: IPv4Network = Field(description="The part of podSubnet pods get addresses from, e.g. 10.0.64.0/20.")
     pod_slice_prefix: int = Field(default=25, ge=8, le=32, description="Prefix length of each node's slice of podPool.")
@@ -340,12 +346,12 @@ class PlatformConfig(Model):
     service_cidr: IPv4Network = Field(description="Service virtual IPs; outside podPool, may lie inside podSubnet.")
     macvlan_interface: InterfaceName = Field(default="mac0", description="Name of the host's macvlan sub-interface.")
     ssh_user: str = Field(default="root", description="SSH user on every node (non-root users need passwordless sudo).")
-    ssh_port: Port = 22
+    ssh_port: Port = Field(default=22, description="SSH port on every node.")
     ssh_private_key: SecretSetting | None = Field(default=None, description="SSH private key; a Pulumi secret.")
-    nodes: tuple[NodeConfig, ...] = Field(min_length=1)
-    tenants: tuple[TenantConfig, ...] = ()
-    dns: DnsConfig = Field(default_factory=DnsConfig)
-    spark: SparkConfig = Field(default_factory=SparkConfig)
+    nodes: tuple[NodeConfig, ...] = Field(min_length=1, description="The machines of the rack.")
+    tenants: tuple[TenantConfig, ...] = Field(default=(), description="Tenant groups, each pinned to its own nodes.")
+    dns: DnsConfig = Field(default_factory=DnsConfig, description="Cluster DNS (CoreDNS on the DNS nodes' host network).")
+    spark: SparkConfig = Field(default_factory=SparkConfig, description="What Spark jobs are submitted with.")
 
 
 # ---------------------------------------------------------------------------- validated view

@@ -1,6 +1,6 @@
 """The stack-output contract: what other stacks and ``spark-submit`` may rely on.
 
-A pure function of the Platform, so the documented example (docs/outputs.md) is
+A pure function of the Platform, so the documented example (README.md) is
 generated from it and checked against it in the tests. The Pulumi shell exports each
 top-level key as a stack output and adds ``kubeconfig`` (a secret) itself.
 
@@ -19,6 +19,18 @@ from components.network import plan
 
 CONTRACT_VERSION = 1
 KUBECONFIG_OUTPUT = "kubeconfig"  # secret; exported by the shell, not part of this function
+
+
+def _network(platform: Platform) -> dict[str, str]:
+    """The flat layer-2 network: pods route by default via ``gateway`` and reach
+    ``serviceCidr`` through their own node's address."""
+    cfg = platform.config
+    return {
+        "subnet": str(cfg.pod_subnet),
+        "podPool": str(cfg.pod_pool),
+        "gateway": str(cfg.gateway),
+        "serviceCidr": str(cfg.service_cidr),
+    }
 
 
 def _nodes(platform: Platform) -> list[dict[str, Any]]:
@@ -64,11 +76,12 @@ def contract(platform: Platform) -> dict[str, Any]:
         "apiEndpoint": platform.api_server_url,
         "sparkMaster": spark.master(platform),
         "dnsServers": coredns.dns_servers(platform),
+        "network": _network(platform),
         "nodes": _nodes(platform),
         "tenants": _tenants(platform),
     }
 
 
 def to_json(outputs: dict[str, Any]) -> str:
-    """The form ``pulumi stack output --json`` prints (and docs/outputs.md shows)."""
+    """The form ``pulumi stack output --json`` prints (and README.md shows)."""
     return json.dumps(outputs, indent=2) + "\n"

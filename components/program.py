@@ -12,7 +12,6 @@ import pulumi.runtime
 from components.cluster import Cluster
 from components.kube import KubernetesLayer, export_outputs
 from components.config import Platform
-from components.network import plan
 from components.problems import PROJECT, ConfigError
 from components.stack import raw_from_pulumi
 from components.validation import load_platform
@@ -42,20 +41,6 @@ def load() -> Platform:
         raise pulumi.RunError(error.report()) from None
 
 
-def network_output(platform: Platform) -> list[dict[str, object]]:
-    return [
-        {
-            "name": node.name,
-            "address": str(node.address),
-            "podSlice": str(node.pod_slice),
-            "podRangeStart": str(node.range_start),
-            "podRangeEnd": str(node.range_end),
-            "routes": [{"dst": str(r.destination), "via": str(r.via)} for r in node.routes],
-        }
-        for node in plan(platform).nodes
-    ]
-
-
 def main() -> None:
     platform = load()
     private_key = pulumi.Config(PROJECT).require_secret("sshPrivateKey")
@@ -63,5 +48,4 @@ def main() -> None:
     # Each node's patch waits for that node's registration only, not for every join.
     registered = {name: [node.commands["node-registered"]] for name, node in cluster.nodes.items() if "node-registered" in node.commands}
     KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
-    pulumi.export("networkPlan", network_output(platform))
-    export_outputs(platform, cluster.kubeconfig)  # the contract (docs/outputs.md) and the secret kubeconfig
+    export_outputs(platform, cluster.kubeconfig)  # the contract (README.md, "Stack outputs") and the secret kubeconfig

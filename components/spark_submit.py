@@ -1,6 +1,6 @@
 """``python -m components spark-submit``: the full spark-submit command for a tenant.
 
-Reads the stack outputs (docs/outputs.md), never the stack configuration, so it works
+Reads the stack outputs (README.md, "Stack outputs"), never the stack configuration, so it works
 for anyone who can read the stack, from any checkout, and always matches what is
 deployed. The outputs come from ``pulumi stack output --json -s STACK`` when the
 ``pulumi`` CLI is on PATH, or from a JSON file given with ``--outputs`` (write one with

@@ -1,4 +1,4 @@
-"""The stack-output contract and its documentation (docs/outputs.md) cannot drift apart."""
+"""The stack-output contract and its documentation (README.md) cannot drift apart."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from components.network import plan
 from components.outputs import CONTRACT_VERSION, KUBECONFIG_OUTPUT, contract, to_json
 from components.stack import load_stack_file
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "outputs.md"
+DOC = Path(__file__).resolve().parent.parent / "README.md"
 REGENERATE = (
     "regenerate the example: python -c \"from components.stack import load_stack_file; "
     "from components.outputs import contract, to_json; print(to_json(contract(load_stack_file('prod'))), end='')\""
@@ -23,7 +23,7 @@ REGENERATE = (
 
 def documented_example() -> dict:
     match = re.search(r"### Example \(stack `prod`\)\n\n```json\n(.*?)```", DOC.read_text(), re.S)
-    assert match, "docs/outputs.md lost its '### Example (stack `prod`)' JSON block"
+    assert match, "README.md lost its '### Example (stack `prod`)' JSON block"
     return json.loads(match.group(1))
 
 
@@ -37,7 +37,8 @@ def test_documented_example_is_formatted_as_generated() -> None:
 
 
 def test_every_output_is_documented() -> None:
-    table = set(re.findall(r"^\| `([A-Za-z]+)` \|", DOC.read_text(), re.M))
+    section = DOC.read_text().split("## Stack outputs: the contract", 1)[1].split("\n## ", 1)[0]
+    table = set(re.findall(r"^\| `([A-Za-z]+)` \|", section, re.M))
     assert table == {*contract(load_stack_file("prod")), KUBECONFIG_OUTPUT}
 
 
@@ -45,7 +46,7 @@ def test_every_output_is_documented() -> None:
 def test_contract_keys_are_stable(stack: str) -> None:
     outputs = contract(load_stack_file(stack))
     assert list(outputs) == [
-        "contractVersion", "clusterName", "kubernetesVersion", "apiEndpoint", "sparkMaster", "dnsServers", "nodes", "tenants",
+        "contractVersion", "clusterName", "kubernetesVersion", "apiEndpoint", "sparkMaster", "dnsServers", "network", "nodes", "tenants",
     ]
     assert outputs["contractVersion"] == CONTRACT_VERSION == 1
     for node in outputs["nodes"]:

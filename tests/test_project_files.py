@@ -8,6 +8,7 @@ the model is the authority. A default that drifts apart would make `pulumi up` a
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,18 @@ def test_dev_is_one_control_plane_two_workers_one_tenant() -> None:
     assert len(workers) == 2
     assert len(platform.config.tenants) == 1
     assert platform.config.tenants[0].nodes == tuple(node.name for node in workers)
+
+
+def test_readme_config_reference_is_generated_from_the_model() -> None:
+    """The README's config reference is exactly what the model generates (no drift)."""
+    from components.reference import config_reference
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert config_reference() in readme, "regenerate: python -m components config-reference"
+
+
+def test_readme_names_the_commands_ci_runs() -> None:
+    """The README's test command is what .ci/run executes."""
+    root = Path(__file__).resolve().parent.parent
+    assert "sudo bash scripts/test.sh" in (root / "README.md").read_text()
+    assert "scripts/test.sh" in (root / ".ci" / "run").read_text()

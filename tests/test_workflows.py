@@ -1,4 +1,4 @@
-"""The CI/CD workflows: valid for GitHub, doing what docs/delivery.md promises, safe for forks.
+"""The CI/CD workflows: valid for GitHub, doing what the README's Delivery section promises, safe for forks.
 
 Structure is checked on the parsed YAML; the shell the workflows run lives in
 .github/workflows/scripts and is run here against stand-in `pulumi`, `gh` and `python`

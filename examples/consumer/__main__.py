@@ -1,4 +1,4 @@
-"""An example consumer of the spark-on-metal stack outputs (docs/outputs.md).
+"""An example consumer of the spark-on-metal stack outputs (README.md, "Stack outputs").
 
 Another team's Pulumi program that schedules Spark jobs (a CI runner, an Airflow
 deployment) needs the cluster's Spark settings, not its configuration: it reads them
