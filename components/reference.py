@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from components.config import PlatformConfig
 from components.problems import PROJECT, model_in

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,18 @@ def som_mounts(lab_id: str | None = None) -> list[Path]:
     return sorted(points)
 
 
+def python_binds(root: str) -> list[str]:
+    """Read-only binds of this interpreter's environment (virtualenv and base install)
+    at the same paths in the node: the stand-ins run with it, and it may live where a
+    node sees nothing of the machine (another file system, or under /tmp or /run, which
+    are the node's own tmpfs), e.g. a CI checkout under /tmp."""
+    lines = []
+    for path in dict.fromkeys(str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix)):
+        target = f"{root}{shlex.quote(path)}"
+        lines += [f"mkdir -p {target}", f"mount --bind {shlex.quote(path)} {target}", f"mount -o remount,bind,ro {target}"]
+    return lines
+
+
 def node_boot_script(names: LabNames, node: str, python: str) -> str:
     """The shell script that turns a fresh mount/UTS/PID namespace into the node.
 
@@ -108,6 +121,7 @@ def node_boot_script(names: LabNames, node: str, python: str) -> str:
         f"mount --rbind /dev {r}/dev",
         f"mount -t tmpfs -o mode=755 tmpfs {r}/run",
         f"mount -t tmpfs -o mode=1777 tmpfs {r}/tmp",
+        *python_binds(r),
         f"mount --bind {shlex.quote(str(names.cluster_dir))} {r}{CLUSTER_MOUNTPOINT}",
         f"mkdir -m 755 {r}/run/sshd",
         f"hostname {shlex.quote(node)}",

@@ -25,15 +25,9 @@ SKELETON = Path("/etc/skel")
 
 
 def node_python() -> str:
-    """The interpreter the stand-ins run with inside nodes: this one, if nodes can see it.
-
-    A node's root is an overlay of `/` without submounts, so an interpreter (or a
-    virtualenv) on another file system is invisible there; Debian's python3 (which
-    needs python3-yaml for the kubeadm stand-in) is the fallback then.
-    """
-    root = os.stat("/").st_dev
-    on_root = all(os.stat(p).st_dev == root for p in (Path(sys.executable).resolve(), Path(sys.prefix)))
-    return sys.executable if on_root else "/usr/bin/python3"
+    """The interpreter the stand-ins run with inside nodes: this one (overlay.python_binds
+    makes its environment visible there wherever it lives)."""
+    return sys.executable
 
 
 def ensure_dir(upper: Path, path: str) -> Path:
