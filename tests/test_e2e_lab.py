@@ -8,7 +8,6 @@ kubectl, systemctl and apt (tests/lab/standins). See the README's "What is real 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -277,7 +276,7 @@ def test_a_swapped_machine_is_refused(lab_factory: LabFactory) -> None:
         report = run.up(node_overrides={"w1": {"sshHostKey": lab.host_public_key("w2")}})
         failed = {e.name: e.message for e in report.failures}
         assert "w1-prepare-host" in failed and "Host key verification failed" in failed["w1-prepare-host"]
-        assert lab.calls("w1") == []
-        assert json.dumps(report.exports.get("kubeconfig", "")) is not None
+        assert lab.calls("w1") == [], "not one command reached the swapped machine"
+        assert report.error is not None
     finally:
         run.close()
