@@ -8,6 +8,7 @@ graph tests and the engine stand-in need.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -191,7 +192,14 @@ def run_program(
         from components.program import main as program
     # Each run on its own event loop: after a failure the SDK returns while registrations
     # are still queued, and on a shared loop they would run during the next run.
+    previous = _current_loop()
     loop = asyncio.new_event_loop()
+    # Failed registrations leave tasks whose exception nobody retrieves; asyncio reports
+    # them when the garbage collector finalizes the task, whenever that is, formatting a
+    # traceback (which on Python 3.11 parses source with ast: inside another ast.parse,
+    # pytest's assertion rewriting, that fails with "AST constructor recursion depth
+    # mismatch"). The run's error is reported once, by the caller; these stay quiet.
+    loop.set_exception_handler(lambda _loop, _context: None)
     asyncio.set_event_loop(loop)
     pool = ThreadPoolExecutor(max_workers=workers)
     loop.set_default_executor(pool)
@@ -214,8 +222,16 @@ def run_program(
     exports, secret_exports = _exports()
     _cancel_pending(loop)
     loop.close()
-    asyncio.set_event_loop(asyncio.new_event_loop())  # for whatever runs in this thread next
+    gc.collect()  # finalize this run's tasks now, under the quiet handler
+    asyncio.set_event_loop(previous)  # whatever ran on this thread before goes on as it was
     return RunResult(dict(monitor.registrations), exports, secret_exports, error)
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return None
 
 
 def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
