@@ -163,24 +163,27 @@ def slice_fits(d: Draft) -> Iterator[ConfigProblem]:
 # ---------------------------------------------------------------------------- nodes
 
 
+def repeats(items: list[tuple[int, Any]], value_of: Callable[[Any], Any]) -> Iterator[tuple[int, Any, Any, int]]:
+    """(index, item, value, index of the first item with that value) for every repeat."""
+    first: dict[Any, int] = {}
+    for index, item in items:
+        value = value_of(item)
+        if value in first:
+            yield index, item, value, first[value]
+        else:
+            first[value] = index
+
+
 @needs("nodes")
 def unique_node_names(d: Draft) -> Iterator[ConfigProblem]:
-    yield from _duplicates(d.nodes, lambda node: node.name, "name", "node name", "give every node its own name")
+    for index, _, name, first in repeats(d.nodes, lambda node: node.name):
+        yield ConfigProblem(node_key(index, "name"), f"node name {name} is already used by nodes[{first}]", "give every node its own name")
 
 
 @needs("nodes")
 def unique_node_addresses(d: Draft) -> Iterator[ConfigProblem]:
-    yield from _duplicates(d.nodes, lambda node: node.address, "address", "address", "give every node its own address")
-
-
-def _duplicates(nodes, value_of, attribute: str, what: str, fix: str) -> Iterator[ConfigProblem]:
-    seen: dict[Any, int] = {}
-    for index, node in nodes:
-        value = value_of(node)
-        if value in seen:
-            yield ConfigProblem(node_key(index, attribute), f"{what} {value} is already used by nodes[{seen[value]}]", fix)
-        else:
-            seen[value] = index
+    for index, _, address, first in repeats(d.nodes, lambda node: node.address):
+        yield ConfigProblem(node_key(index, "address"), f"address {address} is already used by nodes[{first}]", "give every node its own address")
 
 
 @needs("nodes", "pod_subnet")
@@ -322,15 +325,11 @@ def dns_nodes(d: Draft) -> Iterator[ConfigProblem]:
 
 @needs("tenants")
 def unique_tenants(d: Draft) -> Iterator[ConfigProblem]:
-    seen: dict[str, int] = {}
+    for index, _, name, first in repeats(d.tenants, lambda tenant: tenant.name):
+        yield ConfigProblem(
+            tenant_key(index, "name"), f"tenant {name} is defined twice (first at tenants[{first}])", "merge the two entries or rename one"
+        )
     for index, tenant in d.tenants:
-        if tenant.name in seen:
-            yield ConfigProblem(
-                tenant_key(index, "name"),
-                f"tenant {tenant.name} is defined twice (first at tenants[{seen[tenant.name]}])",
-                "merge the two entries or rename one",
-            )
-        seen.setdefault(tenant.name, index)
         if tenant.name in RESERVED_NAMESPACES:
             yield ConfigProblem(
                 tenant_key(index, "name"),
@@ -341,15 +340,12 @@ def unique_tenants(d: Draft) -> Iterator[ConfigProblem]:
 
 @needs("tenants")
 def distinct_tenant_labels(d: Draft) -> Iterator[ConfigProblem]:
-    seen: dict[str, int] = {}
-    for index, tenant in d.tenants:
-        if tenant.node_selector in seen:
-            yield ConfigProblem(
-                tenant_key(index, "nodeLabel"),
-                f"tenant {tenant.name} selects {tenant.node_selector}, as tenants[{seen[tenant.node_selector]}] does: each would run on the other's nodes",
-                "give every tenant its own node label",
-            )
-        seen.setdefault(tenant.node_selector, index)
+    for index, tenant, selector, first in repeats(d.tenants, lambda tenant: tenant.node_selector):
+        yield ConfigProblem(
+            tenant_key(index, "nodeLabel"),
+            f"tenant {tenant.name} selects {selector}, as tenants[{first}] does: each would run on the other's nodes",
+            "give every tenant its own node label",
+        )
 
 
 @needs("tenants", "all_nodes")

@@ -182,3 +182,13 @@ def test_adding_a_node_changes_no_existing_resource() -> None:
     changed = {name for name in small if small[name] != larger[name]}
     assert changed <= {"spark-on-metal"}, changed
     assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered"))}
+
+
+def test_pipeline_names_every_step_it_builds() -> None:
+    """STEP_NAMES and SECRET_STEPS (read by the policy pack) name exactly the steps built."""
+    from components.steps import STEP_NAMES, steps_for
+    from components.stack import load_stack_file
+
+    built = {step.name for step in steps_for(load_stack_file("dev"))}
+    assert built == set(STEP_NAMES)
+    assert SECRET_STEPS <= built

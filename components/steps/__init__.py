@@ -38,7 +38,6 @@ class Step:
     variables: dict[str, str | int] = field(default_factory=dict)
     files: tuple[HostFile, ...] = ()
     secrets: tuple[str, ...] = ()
-    carries_secrets: bool = False
 
     @property
     def resource_name(self) -> str:
@@ -124,5 +123,6 @@ def steps_by_host(platform: Platform) -> dict[str, list[Step]]:
 
 
 STEP_NAMES = ("prepare-host", "host-network", "kubeadm-init", "join-credentials", "kubeadm-join", "node-registered")
-# Steps whose stdin or stdout carries secrets: logging off, stdout a secret output.
+# Steps whose stdin or stdout carries secrets: logging off, stdout a secret output. The
+# one list the Pulumi shell and the policy pack both read.
 SECRET_STEPS = frozenset({"kubeadm-init", "join-credentials", "kubeadm-join"})

@@ -40,7 +40,6 @@ def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
             "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
             "JOIN_AS": "control-plane" if node.is_control_plane else "worker",
         },
-        carries_secrets=True,
     )
 
 
@@ -61,7 +60,6 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
         },
         files=(kubeadm.join_file(platform, node),),
         secrets=(CREDENTIALS,),
-        carries_secrets=True,
     )
 
 

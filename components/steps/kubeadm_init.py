@@ -26,5 +26,4 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
             "API_SERVER_URL": platform.api_server_url,
         },
         files=(kubeadm.init_file(platform), kubeadm.admission_file()),
-        carries_secrets=True,
     )
