@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.config import NodeConfig, Platform, PlatformConfig, SecretSetting, TenantConfig
 from components.network import slice_count, slice_index, slice_network, usable_per_slice
+from components.manifests.meta import LABEL_DOMAIN
 from components.problems import ConfigError, ConfigProblem, model_in, from_validation_error, join_key
 
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -383,7 +384,7 @@ def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
 
 # ---------------------------------------------------------------------------- Kubernetes layer
 
-PLATFORM_LABEL_DOMAIN = "spark-on-metal.io/"
+PLATFORM_LABEL_DOMAIN = f"{LABEL_DOMAIN}/"
 
 
 @needs("nodes")
