@@ -11,7 +11,7 @@ import re
 import shlex
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 HEREDOC_END = "SOM_EOF"
@@ -24,12 +24,6 @@ def assignments(variables: Mapping[str, str | int]) -> str:
             raise ValueError(f"not a shell variable name: {name}")
         lines.append(f"readonly {name}={shlex.quote(str(value))}")
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def array_assignment(name: str, values: Iterable[str]) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"not a shell variable name: {name}")
-    return f"readonly {name}=({' '.join(shlex.quote(v) for v in values)})\n"
 
 
 @lru_cache(maxsize=None)

@@ -8,6 +8,7 @@ SSH key is stored as a secret, never its value.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -85,8 +86,6 @@ def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Platform:
 
 def raw_from_pulumi(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
     """Raw settings from the engine's config bag (``project:key -> JSON or string``)."""
-    import json
-
     raw: dict[str, Any] = {}
     problems: list[ConfigProblem] = []
     for full_key, value in values.items():
@@ -99,13 +98,13 @@ def raw_from_pulumi(values: Mapping[str, Any], secret_keys: set[str]) -> dict[st
         if key in SECRET_KEYS:
             raw[key] = SecretSetting(stored_as_secret=full_key in secret_keys)
             continue
-        raw[key] = _decode(value, json)
+        raw[key] = _decode(value)
     if problems:
         raise ConfigError(problems)
     return raw
 
 
-def _decode(value: Any, json) -> Any:
+def _decode(value: Any) -> Any:
     """The engine passes every value as a string; objects and lists arrive as JSON.
 
     Scalars stay strings (pydantic coerces "6443" to an int where an int is meant), so a

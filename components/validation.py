@@ -63,10 +63,6 @@ def needs(*names: str) -> Callable[[Check], Check]:
     return register
 
 
-def _key(name: str) -> str:
-    return PlatformConfig.model_fields[name].alias or name
-
-
 def node_key(index: int, attribute: str | None = None) -> str:
     return join_key("nodes", index, *([attribute] if attribute else []))
 

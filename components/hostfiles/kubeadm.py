@@ -34,7 +34,7 @@ from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile
 from components.hostfiles.containerd import SOCKET
 from components.hostfiles.resolv import KUBELET_RESOLV_CONF
-from components.manifests.nodes import registration_taints
+from components.taints import registration_taints
 
 KUBEADM_DIR = "/etc/kubernetes/kubeadm"
 INIT_CONFIG = f"{KUBEADM_DIR}/init.yaml"

@@ -32,7 +32,7 @@ from typing import Any
 from components.config import Platform
 from components.manifests import priorities
 from components.manifests.meta import DNS_NODE_LABEL, SYSTEM_NAMESPACE, Object, metadata
-from components.manifests.nodes import registration_taints
+from components.taints import registration_taints
 
 NAME = "spark-on-metal-dns"
 APP_LABELS = {"app.kubernetes.io/name": NAME}

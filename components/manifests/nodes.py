@@ -21,40 +21,14 @@ removes an entry kubelet co-owns since registration.
 
 from __future__ import annotations
 
-from typing import Any
-
-from components.config import NodeConfig, Platform, TenantConfig
+from components.config import NodeConfig, Platform
 from components.manifests.meta import DNS_NODE_LABEL, TENANT_LABEL, Object
+from components.taints import CONTROL_PLANE_TAINT, registration_taints, tenant_taint, toleration
 
-CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+__all__ = ["CONTROL_PLANE_TAINT", "PATCH_FORCE", "node_labels", "node_patch", "registration_taints", "tenant_taint", "toleration"]
+
 # Pulumi's Patch resources fail on a field conflict unless forced (see the module docstring).
 PATCH_FORCE = {"pulumi.com/patchForce": "true"}
-
-
-def tenant_taint(tenant: TenantConfig) -> dict[str, str] | None:
-    """The taint that keeps everything but the tenant's own pods off its nodes."""
-    if not tenant.taint_nodes:
-        return None
-    key, value = tenant.label
-    return {"key": key, "value": value, "effect": "NoSchedule"}
-
-
-def toleration(taint: dict[str, str]) -> dict[str, str]:
-    """The toleration matching exactly ``taint`` (key, value and effect)."""
-    if taint.get("value"):
-        return {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}
-    return {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
-
-
-def registration_taints(platform: Platform, node: NodeConfig) -> list[dict[str, str]]:
-    """The node's whole taint list: at kubeadm registration and in every later patch."""
-    taints: list[dict[str, Any]] = [CONTROL_PLANE_TAINT] if node.is_control_plane else []
-    tenant = platform.tenant_of.get(node.name)
-    taint = tenant_taint(tenant) if tenant is not None else None
-    if taint is not None:
-        taints.append(taint)
-    taints += [extra.model_dump(exclude_defaults=False) for extra in node.taints]
-    return [{k: v for k, v in taint.items() if v != ""} for taint in taints]
 
 
 def node_labels(platform: Platform, node: NodeConfig) -> dict[str, str]:

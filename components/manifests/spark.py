@@ -30,7 +30,7 @@ from components.config import Platform, TenantConfig
 from components.hostfiles.resolv import options as resolv_options
 from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
-from components.manifests.nodes import tenant_taint, toleration
+from components.taints import tenant_taint, toleration
 from components.manifests.tenants import SERVICE_ACCOUNT
 
 PodRole = Literal["driver", "executor"]

@@ -30,7 +30,7 @@ from typing import Any
 from components.config import TenantConfig
 from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
-from components.manifests.nodes import tenant_taint, toleration
+from components.taints import tenant_taint, toleration
 
 NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
 DEFAULT_TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/defaultTolerations"

@@ -24,7 +24,7 @@ DRAIN_TIMEOUT_SECONDS = 600
 
 
 def _joins(platform: Platform, node: NodeConfig) -> bool:
-    return node.is_kubernetes_node and node.name != platform.init_node.name
+    return node in platform.joining_nodes
 
 
 def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:

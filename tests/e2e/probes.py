@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from components.hostfiles.cni import CONF_PATH
 from tests.lab import Lab
@@ -109,7 +107,3 @@ def snapshot(lab: Lab, node: str) -> dict[str, object]:
 def _stable(text: str) -> str:
     """Drop what changes with time alone (link statistics, address lifetimes)."""
     return "\n".join(line.split(" valid_lft")[0] for line in text.splitlines())
-
-
-def engine_inputs(state_file: Path) -> dict[str, dict]:
-    return json.loads(state_file.read_text())

@@ -81,9 +81,6 @@ class UpReport:
     seconds: float = 0.0
     run: RunResult | None = None
 
-    def names(self, action: str, type_: str = COMMAND) -> list[str]:
-        return [e.name for e in self.events if e.action == action and (not type_ or e.urn.split("::")[-2].endswith(type_))]
-
     @property
     def failures(self) -> list[Event]:
         return [e for e in self.events if e.action == "failed"]
