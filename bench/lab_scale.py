@@ -13,7 +13,7 @@ import statistics
 import time
 
 from tests.e2e.runner import LabStack
-from tests.lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
+from lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
 
 
 def critical_path_seconds(run: LabStack, seconds: dict[str, float]) -> float:

@@ -1,4 +1,4 @@
-"""Shared fixtures of the platform-model tests (the lab's live in tests/lab/fixtures.py)."""
+"""Shared fixtures of the platform-model tests (the lab's live in lab/fixtures.py)."""
 
 from __future__ import annotations
 

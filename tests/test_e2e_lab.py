@@ -3,7 +3,7 @@
 What runs for real: the program, the rendered step scripts over real SSH with pinned host
 keys, ip/iptables/sysctl in each node's network namespace, the CNI plugins attaching
 pods. What is stood in: the Pulumi engine (tests/engine/engine.py), kubeadm, kubelet,
-kubectl, systemctl and apt (tests/lab/standins). See the README's "What is real here".
+kubectl, systemctl and apt (lab/standins). See the README's "What is real here".
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from components.steps import STEP_NAMES
 from tests.e2e import probes
 from tests.e2e.runner import LabStack
 from tests.engine.engine import COMMAND, UpReport
-from tests.lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
-from tests.lab.testing import LabFactory, requires_root
+from lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
+from lab.testing import LabFactory, requires_root
 
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 SERVICE_IP = "10.99.80.10"
 DNS_NAME = "history.analytics.svc.cluster.local"

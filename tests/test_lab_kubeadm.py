@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from tests.lab import Lab, LabNodeSpec
-from tests.lab.testing import KUBEADM_V1BETA3
-from tests.lab.testing import KUBEADM_V1BETA4 as INIT_CONFIG
-from tests.lab.testing import LabFactory, install_kubernetes, requires_root
+from lab import Lab, LabNodeSpec
+from lab.testing import KUBEADM_V1BETA3
+from lab.testing import KUBEADM_V1BETA4 as INIT_CONFIG
+from lab.testing import LabFactory, install_kubernetes, requires_root
 
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 SPKI_HASH = ("openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | "
              "openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1")

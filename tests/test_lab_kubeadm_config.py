@@ -11,9 +11,9 @@ import textwrap
 import pytest
 import yaml
 
-from tests.lab.standins.kubeadm_config import ConfigError, extra_args, parse
-from tests.lab.testing import KUBEADM_V1BETA3 as V1BETA3
-from tests.lab.testing import KUBEADM_V1BETA4 as V1BETA4
+from lab.standins.kubeadm_config import ConfigError, extra_args, parse
+from lab.testing import KUBEADM_V1BETA3 as V1BETA3
+from lab.testing import KUBEADM_V1BETA4 as V1BETA4
 
 HASH = "sha256:" + "ab" * 32
 

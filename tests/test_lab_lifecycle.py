@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab import Lab, LabError, LabNodeSpec, default_nodes
-from tests.lab import nodes as lab_nodes
-from tests.lab.netns import som_namespaces
-from tests.lab.nodes import node_inits
-from tests.lab.overlay import node_boot_script, som_mounts
-from tests.lab.proc import all_pids, cmdline, is_alive
-from tests.lab.spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, LabNames
-from tests.lab.testing import LabFactory, requires_root
+from lab import Lab, LabError, LabNodeSpec, default_nodes
+from lab import nodes as lab_nodes
+from lab.netns import som_namespaces
+from lab.nodes import node_inits
+from lab.overlay import node_boot_script, som_mounts
+from lab.proc import all_pids, cmdline, is_alive
+from lab.spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, LabNames
+from lab.testing import LabFactory, requires_root
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 
 def lab_processes(lab_id: str) -> list[int]:
@@ -91,7 +91,7 @@ def test_two_labs_coexist_on_the_same_subnet(lab_factory: LabFactory) -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tests.lab", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=60, check=True)
 
 

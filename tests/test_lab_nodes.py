@@ -6,12 +6,12 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.lab import Lab, LabNodeSpec
-from tests.lab.proc import wait_until
-from tests.lab.testing import LabFactory, requires_root
+from lab import Lab, LabNodeSpec
+from lab.proc import wait_until
+from lab.testing import LabFactory, requires_root
 
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 
 def test_real_ssh_reaches_every_node_with_its_pinned_host_key(lab: Lab) -> None:

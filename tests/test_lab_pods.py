@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.lab import Lab, LabError
-from tests.lab.testing import requires_root
+from lab import Lab, LabError
+from lab.testing import requires_root
 
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 CONF = "/etc/cni/net.d/10-macvlan.conflist"
 GATEWAY = "10.99.127.254"

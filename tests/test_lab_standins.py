@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.lab import Lab
-from tests.lab.testing import K8S_APT_SOURCE, install_kubernetes, requires_root
+from lab import Lab
+from lab.testing import K8S_APT_SOURCE, install_kubernetes, requires_root
 
 pytestmark = requires_root
-pytest_plugins = ["tests.lab.fixtures"]
+pytest_plugins = ["lab.fixtures"]
 
 
 def sh(lab: Lab, node: str, script: str) -> tuple[int, str, str]:

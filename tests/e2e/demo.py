@@ -23,7 +23,7 @@ from components.stack import load_stack_file
 from tests.e2e import probes
 from tests.e2e.runner import LabStack
 from tests.engine.engine import Event
-from tests.lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
+from lab import DEFAULT_GATEWAY, DEFAULT_SUBNET, Lab, default_nodes
 
 SECRET = "[secret]"
 
@@ -89,7 +89,7 @@ def show(lab: Lab, run: LabStack, report_exports: dict[str, Any], secret: frozen
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=3, help="lab size: 1 control plane + N-1 workers")
-    parser.add_argument("--keep", action="store_true", help="leave the lab running (python -m tests.lab down --all)")
+    parser.add_argument("--keep", action="store_true", help="leave the lab running (python -m lab down --all)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     say(f"Bringing up a {args.nodes}-node lab on {DEFAULT_SUBNET} (gateway {DEFAULT_GATEWAY}) ...")
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         run.close()
         if args.keep:
             lab.detach()
-            say(f"\nLab {lab.lab_id} left running: python -m tests.lab ssh --id {lab.lab_id} cp1; python -m tests.lab down --id {lab.lab_id}")
+            say(f"\nLab {lab.lab_id} left running: python -m lab ssh --id {lab.lab_id} cp1; python -m lab down --id {lab.lab_id}")
         else:
             lab.down()
             say(f"\nLab torn down. Total {time.perf_counter() - started:.1f}s.")

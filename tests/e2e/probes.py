@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from components.hostfiles.cni import CONF_PATH
-from tests.lab import Lab
+from lab import Lab
 
 # What a deployment writes on a host; the lab's own bookkeeping (calls log, stand-in
 # state) is not part of the host's configuration.

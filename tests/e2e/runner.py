@@ -17,7 +17,7 @@ import yaml
 from tests.engine.engine import Engine, Event, UpReport
 from tests.engine.recording import PROJECT, ROOT, engine_config
 from tests.engine.ssh import SshExecutor
-from tests.lab import Lab
+from lab import Lab
 
 STATE_FILE = "engine-state.json"
 

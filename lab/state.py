@@ -1,6 +1,6 @@
 """The lab's state file: what a lab is and which processes run it.
 
-Why on disk: `python -m tests.lab down` runs in another process than the one that
+Why on disk: `python -m lab down` runs in another process than the one that
 brought the lab up (or after that one crashed), so ids, PIDs and paths are kept in
 /run/som-lab/<id>/state.json and rewritten whenever they change.
 """

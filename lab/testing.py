@@ -1,7 +1,7 @@
 """Helpers for lab tests: the root requirement and steps many tests share.
 
 Kept apart from fixtures.py so test modules can import these while pytest loads the
-fixtures itself (`pytest_plugins = ["tests.lab.fixtures"]`), with assertion rewriting.
+fixtures itself (`pytest_plugins = ["lab.fixtures"]`), with assertion rewriting.
 """
 
 from __future__ import annotations

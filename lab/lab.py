@@ -37,7 +37,7 @@ class Lab:
 
     Everything is torn down by down(), by leaving the `with` block (also on an
     exception), at interpreter exit if neither happened, and by
-    `python -m tests.lab down --all` after a crash.
+    `python -m lab down --all` after a crash.
     """
 
     def __init__(
@@ -53,7 +53,7 @@ class Lab:
 
     @classmethod
     def attach(cls, lab_id: str) -> Lab:
-        """A handle on a lab brought up by another process (e.g. `python -m tests.lab up`)."""
+        """A handle on a lab brought up by another process (e.g. `python -m lab up`)."""
         lab = cls.__new__(cls)
         lab.state = LabState.load(lab_id)
         lab._launchers = {}

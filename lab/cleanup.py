@@ -1,7 +1,7 @@
 """Tearing a lab down from what the machine shows, not from what a state file claims.
 
 One path serves every teardown: Lab.down(), a context manager left by an exception,
-and `python -m tests.lab down --all` after a crash. It finds a lab's node inits by
+and `python -m lab down --all` after a crash. It finds a lab's node inits by
 the marker in their argv, its namespaces and mounts by name, and removes them, so it
 works whether or not the state file survived and whatever PIDs it recorded.
 """

@@ -1,9 +1,9 @@
 """Command line for a person trying the project: bring a lab up, look at it, take it down.
 
-    python -m tests.lab up [--nodes 3] [--subnet 10.99.0.0/17] [--gateway 10.99.127.254]
-    python -m tests.lab status
-    python -m tests.lab ssh [--id ID] cp1 [command ...]
-    python -m tests.lab down [--id ID | --all]
+    python -m lab up [--nodes 3] [--subnet 10.99.0.0/17] [--gateway 10.99.127.254]
+    python -m lab status
+    python -m lab ssh [--id ID] cp1 [command ...]
+    python -m lab down [--id ID | --all]
 
 The lab outlives `up` (its state is in /run/som-lab/<id>/state.json); `down --all`
 removes every som-* namespace, mount and process, e.g. after a crash.
@@ -43,10 +43,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     for spec in lab.nodes:
         print(f"  {spec.name:6} {spec.address:15} init pid {lab.init_pid(spec.name)}")
     first = lab.nodes[0].name
-    print(f"\nssh into a node:\n  python -m tests.lab ssh {first}\nor by hand:\n  "
+    print(f"\nssh into a node:\n  python -m lab ssh {first}\nor by hand:\n  "
           + shlex.join(lab.ssh_argv(first, None)))
     print(f"\nenter a node without ssh:\n  nsenter -t {lab.init_pid(first)} -m -u -n -p -r -w bash")
-    print(f"\ntake it down:\n  python -m tests.lab down --id {lab.lab_id}")
+    print(f"\ntake it down:\n  python -m lab down --id {lab.lab_id}")
     return 0
 
 
@@ -84,7 +84,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="bring a lab up and leave it running")
