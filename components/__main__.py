@@ -42,6 +42,8 @@ def _render(stack: str, out: Path) -> int:
     from components.stack import load_stack_file
 
     platform = load_stack_file(stack)
+    if platform.end_of_life_warning:
+        print(f"render: WARNING: {platform.end_of_life_warning}", file=sys.stderr)
     problems = render.schema_problems(platform)
     if problems:
         print("render: managed Kubernetes objects fail the schema:\n  " + "\n  ".join(problems), file=sys.stderr)

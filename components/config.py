@@ -11,17 +11,18 @@ Keys are camelCase in YAML (Pulumi's convention) and snake_case in Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components import syntax
 from components.problems import invalid
-from components.versions import NEWEST_MINOR, OLDEST_MINOR, KubernetesVersion, supported_range
+from components.versions import KubernetesVersion, Release, coredns_image, kubeadm_image
 
 Role = Literal["control-plane", "worker", "dns"]
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
@@ -108,12 +109,28 @@ def _label_pair(key: str, value: str) -> None:
 
 
 def _kubernetes_version(value: str) -> str:
-    match = syntax.KUBERNETES_VERSION.match(value)
-    if not match:
-        raise invalid(f"{value!r} is not a Kubernetes release", "write MAJOR.MINOR.PATCH, e.g. 1.31.4")
-    if not OLDEST_MINOR <= int(match["minor"]) <= NEWEST_MINOR:
-        raise invalid(f"Kubernetes {value} is not supported", f"choose a release from {supported_range()}")
+    """The release's syntax; whether it is supported is a check of its own (validation.py),
+    since that depends on the date and on allowEndOfLife."""
+    if not syntax.KUBERNETES_VERSION.match(value):
+        raise invalid(f"{value!r} is not a Kubernetes release", "write MAJOR.MINOR.PATCH, e.g. 1.35.4")
     return value.removeprefix("v")
+
+
+def _minor_name(value: str) -> str:
+    if not syntax.KUBERNETES_MINOR.match(value):
+        raise invalid(f"{value!r} is not a Kubernetes minor release", "write it quoted as '1.<minor>', e.g. '1.35'")
+    return value
+
+
+def _pattern(rule: re.Pattern[str], what: str, fix: str) -> Callable[[str], str]:
+    """A field check: ``value`` must match ``rule``, else '<value> is not <what>' with ``fix``."""
+
+    def check(value: str) -> str:
+        if not rule.match(value):
+            raise invalid(f"{value!r} is not {what}", fix)
+        return value
+
+    return check
 
 
 def _unset_if_empty(value: object) -> object:
@@ -130,6 +147,14 @@ def _api_endpoint(value: str | None) -> str | None:
     return value
 
 
+AptUrl = Annotated[str, AfterValidator(_pattern(syntax.APT_URL, "an apt repository URL", "give http(s)://host[:port]/path, e.g. https://pkgs.k8s.io/core:/stable:/v1.35/deb/"))]
+AptSuite = Annotated[str, AfterValidator(_pattern(syntax.APT_SUITE, "an apt suite", "give a suite name (bookworm) or, for a flat repository, a path ending in '/' (the default '/')"))]
+AptComponent = Annotated[str, AfterValidator(_pattern(syntax.APT_COMPONENT, "an apt component", "give a component name, e.g. stable or main"))]
+DebPackage = Annotated[str, AfterValidator(_pattern(syntax.DEB_PACKAGE, "a Debian package name", "give the package's name, e.g. containerd.io"))]
+DebVersion = Annotated[str, AfterValidator(_pattern(syntax.DEB_VERSION, "a Debian package version", "give an exact version (2.2.9-1.1) or a prefix ending in '*' (2.2.*)"))]
+AbsolutePath = Annotated[str, AfterValidator(_pattern(syntax.ABSOLUTE_PATH, "an absolute path", "give the file's absolute path on the hosts, e.g. /etc/ssl/certs/mirror-ca.pem"))]
+RegistryHost = Annotated[str, AfterValidator(_pattern(syntax.REGISTRY_HOST, "a registry host", "give the registry as images name it: host[:port], e.g. docker.io or mirror.example.com:5000"))]
+RegistryUrl = Annotated[str, AfterValidator(_pattern(syntax.REGISTRY_URL, "a registry URL", "give https://host[:port][/path] of the mirror, e.g. https://mirror.example.com:5000"))]
 NodeName = Annotated[str, AfterValidator(_dns_label("node name"))]
 NamespaceName = Annotated[str, AfterValidator(_dns_label("namespace name"))]
 ImageReference = Annotated[str, AfterValidator(_image_reference)]
@@ -299,7 +324,7 @@ class DnsConfig(Model):
     min_servers: int = Field(default=1, ge=1, le=3, description="Fewest DNS-role nodes the stack accepts (2+ for HA).")
     timeout_seconds: int = Field(default=2, ge=1, le=30, description="resolv.conf 'timeout' for hosts and Spark pods.")
     attempts: int = Field(default=2, ge=1, le=5, description="resolv.conf 'attempts'.")
-    image: ImageReference | None = Field(default=None, description="CoreDNS image; default <imageRepository>/coredns/coredns:<kubeadm's tag>.")
+    image: ImageReference | None = Field(default=None, description="CoreDNS image; default the one kubeadm names for the release: <imageRepository>/coredns:<tag> (registry.k8s.io/coredns/coredns:<tag> on the official registry).")
 
 
 HIGHEST_USER_PRIORITY = 1_000_000_000  # above: reserved for Kubernetes' system-* classes
@@ -321,6 +346,101 @@ class SparkConfig(Model):
     priorities: Priorities = Field(default_factory=Priorities, description="PriorityClass values.")
 
 
+class AptSource(Model):
+    """An apt repository and the key that signs it (stored armoured, as a .asc keyring)."""
+
+    url: AptUrl = Field(description="Repository URL (http or https; apt checks the signature either way).")
+    suite: AptSuite = Field(default="/", description="Suite, e.g. bookworm; a path ending in '/' for a flat repository (as pkgs.k8s.io), then without components.")
+    components: tuple[AptComponent, ...] = Field(default=(), description="Components, e.g. [stable]; none for a flat repository.")
+    signing_key: str | None = Field(default=None, description="The repository's public key, ASCII-armoured ('-----BEGIN PGP PUBLIC KEY BLOCK-----...'); or give signingKeyUrl.")
+    signing_key_url: AptUrl | None = Field(default=None, description="Where the hosts download the ASCII-armoured public key from; or give signingKey.")
+
+    @field_validator("signing_key")
+    @classmethod
+    def _armoured(cls, value: str | None) -> str | None:
+        if value is not None and not syntax.PGP_PUBLIC_KEY.match(value):
+            raise invalid(
+                "the signing key is not an ASCII-armoured public key",
+                "paste the whole block from '-----BEGIN PGP PUBLIC KEY BLOCK-----' to '-----END PGP PUBLIC KEY BLOCK-----' (gpg --armor --export)",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "AptSource":
+        flat = self.suite.endswith("/")
+        if flat and self.components:
+            raise invalid(
+                f"suite {self.suite!r} is a path (a flat repository), which takes no components",
+                "remove components, or give a suite name such as bookworm",
+            )
+        if not flat and not self.components:
+            raise invalid(f"suite {self.suite!r} needs at least one component", "add components, e.g. [stable] or [main]")
+        if (self.signing_key is None) == (self.signing_key_url is None):
+            raise invalid(
+                "give exactly one of signingKey and signingKeyUrl" if self.signing_key else "the repository has no signing key",
+                "set signingKey (the armoured key inline) or signingKeyUrl (where hosts download it), not both",
+            )
+        return self
+
+    @property
+    def source_suite(self) -> str:
+        """``<suite> <components...>`` as a sources.list line ends."""
+        return " ".join((self.suite, *self.components))
+
+
+def pkgs_k8s_io(version: KubernetesVersion) -> AptSource:
+    """pkgs.k8s.io's repository of the release's minor (one repository per minor)."""
+    url = f"https://pkgs.k8s.io/core:/stable:/{version.minor_series}/deb/"
+    return AptSource(url=url, signing_key_url=f"{url}Release.key")
+
+
+DOCKER_DEBIAN = {
+    "url": "https://download.docker.com/linux/debian",
+    "suite": "bookworm",
+    "components": ("stable",),
+    "signing_key_url": "https://download.docker.com/linux/debian/gpg",
+}
+
+
+class ContainerdConfig(Model):
+    """containerd 2.x, at a version containerd's support matrix recommends for the release."""
+
+    package: DebPackage = Field(default="containerd.io", description="The apt package that installs containerd (and runc).")
+    version: DebVersion | None = Field(
+        default=None,
+        description="The package version: exact, or a prefix ending in '*'; default '<line>.*' of the containerd line the release's row names (components/versions.py).",
+    )
+    repository: AptSource = Field(
+        default_factory=lambda: AptSource(**DOCKER_DEBIAN),
+        description="Where the package comes from; default Docker's Debian repository (url https://download.docker.com/linux/debian, suite bookworm, components [stable], signingKeyUrl https://download.docker.com/linux/debian/gpg): set suite/url for other releases (trixie, Ubuntu's noble) or a mirror.",
+    )
+    restrict_oom_score_adj: bool = Field(
+        default=False,
+        description="containerd's restrict_oom_score_adj: cap containers' oom_score_adj at containerd's own, for hosts where containerd lacks CAP_SYS_RESOURCE (containers, the lab).",
+    )
+
+
+class RegistryMirror(Model):
+    """Pulls of one registry's images go to a mirror (containerd ``certs.d/<registry>/hosts.toml``)."""
+
+    registry: RegistryHost = Field(description="The registry images name, e.g. docker.io, quay.io, registry.k8s.io, or the imageRepository's host.")
+    mirror: RegistryUrl = Field(description="The mirror's URL, e.g. https://mirror.example.com:5000 (pull and resolve go there first).")
+    ca_file: AbsolutePath | None = Field(default=None, description="CA certificate (PEM) of the mirror's TLS certificate, as a path on every host; default: the hosts' system CAs.")
+
+
+class KubeProxyConfig(Model):
+    """kube-proxy settings a site may need to change (it runs in iptables mode)."""
+
+    conntrack_max_per_core: int | None = Field(
+        default=None,
+        ge=0,
+        description="kube-proxy's conntrack.maxPerCore; 0 leaves the kernel's nf_conntrack_max alone (hosts where it is not writable, such as containers and the lab); default kube-proxy's own.",
+    )
+
+
+CgroupV1 = Literal["refuse", "allow"]
+
+
 # ---------------------------------------------------------------------------- the stack
 
 
@@ -330,7 +450,11 @@ class PlatformConfig(Model):
     cluster_name: Annotated[str, AfterValidator(_dns_label("cluster name"))] = Field(
         default="spark-on-metal", description="kubeadm clusterName and the kubeconfig context name."
     )
-    kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = Field(description="Kubernetes release, e.g. 1.31.4 (kubeadm, kubelet, kubectl pinned to it).")
+    kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = Field(description="Kubernetes release, e.g. 1.35.4 (kubeadm, kubelet, kubectl pinned to it); one of the supported minors (components/versions.py).")
+    allow_end_of_life: Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(lambda v: v if v is None else _minor_name(v))] = Field(
+        default=None,
+        description="Run this minor past its end of life (no security fixes): must name the configured minor, quoted, e.g. '1.35'; every run warns.",
+    )
     image_repository: Annotated[str, AfterValidator(_image_repository)] = Field(
         default="registry.k8s.io", description="Registry (mirror) kubeadm and containerd pull control-plane images from."
     )
@@ -339,6 +463,11 @@ class PlatformConfig(Model):
         description="Stable DNS name or IP of the API server (kubeadm controlPlaneEndpoint); default: the first control-plane node's address.",
     )
     api_port: Port = Field(default=6443, description="API server port.")
+    api_server_cert_sans: tuple[Annotated[str, AfterValidator(_api_endpoint)], ...] = Field(
+        default=(),
+        alias="apiServerCertSANs",
+        description="Extra names and addresses in the API server certificate (kubeadm adds the endpoint and each control plane's own address).",
+    )
     pod_subnet: IPv4Network = Field(description="The flat layer-2 network hosts and pods share, e.g. 10.0.0.0/17.")
     pod_pool: IPv4Network = Field(description="The part of podSubnet pods get addresses from, e.g. 10.0.64.0/20.")
     pod_slice_prefix: int = Field(default=25, ge=8, le=32, description="Prefix length of each node's slice of podPool.")
@@ -351,6 +480,17 @@ class PlatformConfig(Model):
     nodes: tuple[NodeConfig, ...] = Field(min_length=1, description="The machines of the rack.")
     tenants: tuple[TenantConfig, ...] = Field(default=(), description="Tenant groups, each pinned to its own nodes.")
     dns: DnsConfig = Field(default_factory=DnsConfig, description="Cluster DNS (CoreDNS on the DNS nodes' host network).")
+    cgroup_v1: CgroupV1 = Field(
+        default="refuse",
+        description="Hosts on cgroup v1, which kubelet refuses from 1.35: 'refuse' (prepare-host stops) or 'allow' (kubelet failCgroupV1: false, kubeadm's SystemVerification preflight skipped).",
+    )
+    package_repository: AptSource | None = Field(
+        default=None,
+        description="Where kubelet, kubeadm, kubectl, cri-tools and kubernetes-cni come from; default pkgs.k8s.io's repository of the configured minor.",
+    )
+    containerd: ContainerdConfig = Field(default_factory=ContainerdConfig, description="The container runtime package.")
+    kube_proxy: KubeProxyConfig = Field(default_factory=KubeProxyConfig, description="kube-proxy settings.")
+    registry_mirrors: tuple[RegistryMirror, ...] = Field(default=(), description="Registry mirrors for containerd (tenant images too), one per registry.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="What Spark jobs are submitted with.")
 
 
@@ -423,9 +563,53 @@ class Platform:
         return node.ssh_port or self.config.ssh_port
 
     @property
+    def release(self) -> Release:
+        return self.version.release
+
+    @property
+    def kubeadm_coredns_image(self) -> str:
+        """The CoreDNS image kubeadm names for the release and mirror."""
+        return coredns_image(self.config.image_repository, self.release.coredns)
+
+    @property
     def coredns_image(self) -> str:
-        return self.config.dns.image or f"{self.config.image_repository}/coredns/coredns:{self.version.coredns_tag}"
+        """The CoreDNS image the DNS DaemonSet runs."""
+        return self.config.dns.image or self.kubeadm_coredns_image
 
     @property
     def pause_image(self) -> str:
-        return f"{self.config.image_repository}/pause:{self.version.pause_tag}"
+        """kubeadm's sandbox image, which containerd must use too (kubeadm warns otherwise)."""
+        return kubeadm_image(self.config.image_repository, "pause", self.release.pause)
+
+    @property
+    def control_plane_images(self) -> tuple[str, ...]:
+        """What `kubeadm config images list` names for the release and mirror, in its order;
+        CoreDNS only when it is the image the DNS DaemonSet runs (else kubeadm's images
+        config disables it, and the DNS nodes pull ``dns.image`` themselves)."""
+        repository, tag = self.config.image_repository, self.version.tag
+        kube = [kubeadm_image(repository, name, tag) for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")]
+        dns = [] if self.config.dns.image else [self.kubeadm_coredns_image]
+        return (*kube, *dns, self.pause_image, kubeadm_image(repository, "etcd", self.release.etcd))
+
+    @property
+    def package_repository(self) -> AptSource:
+        return self.config.package_repository or pkgs_k8s_io(self.version)
+
+    @property
+    def containerd_version(self) -> str:
+        return self.config.containerd.version or f"{self.release.containerd_line}.*"
+
+    @property
+    def allows_cgroup_v1(self) -> bool:
+        return self.config.cgroup_v1 == "allow"
+
+    @property
+    def end_of_life_warning(self) -> str | None:
+        """Set when the stack runs a release past its end of life (allowEndOfLife)."""
+        if self.config.allow_end_of_life is None:
+            return None
+        release = self.release
+        return (
+            f"Kubernetes {release.name} reached its end of life on {release.end_of_life.isoformat()} and gets no "
+            f"security fixes; the stack runs it because allowEndOfLife is '{release.name}'. Upgrade kubernetesVersion."
+        )

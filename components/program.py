@@ -43,6 +43,8 @@ def load() -> Platform:
 
 def main() -> None:
     platform = load()
+    if platform.end_of_life_warning:
+        pulumi.log.warn(platform.end_of_life_warning)
     private_key = pulumi.Config(PROJECT).require_secret("sshPrivateKey")
     cluster = Cluster(platform.config.cluster_name, platform, private_key)
     # Each node's patch waits for that node's registration only, not for every join.

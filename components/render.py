@@ -39,7 +39,7 @@ def host_tree(platform: Platform) -> dict[str, str]:
     for host, steps in steps_by_host(platform).items():
         for number, step in enumerate(steps, start=1):
             tree[f"nodes/{host}/steps/{step_filename(number, step)}"] = step.script()
-            for host_file in step.files:
+            for host_file in step.all_files:
                 tree[f"nodes/{host}{host_file.path}"] = host_file.content
     return tree
 

@@ -40,6 +40,25 @@ IMAGE_REPOSITORY = re.compile(rf"^{_NAME}\Z")
 IMAGE_REFERENCE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z")
 
 KUBERNETES_VERSION = re.compile(r"^v?(?P<major>1)\.(?P<minor>[0-9]{1,2})\.(?P<patch>[0-9]{1,3})\Z")
+KUBERNETES_MINOR = re.compile(r"^1\.[0-9]{1,2}\Z")
+
+# A registry host as containerd's hosts.toml directory names it (host[:port]), and a
+# mirror's URL (scheme, host[:port], optional path).
+REGISTRY_HOST = re.compile(rf"^{_DOMAIN}\Z")
+REGISTRY_URL = re.compile(rf"^https?://{_DOMAIN}(?:/[A-Za-z0-9._~%/-]*)?\Z")
+
+# apt sources.list(5): a URI without whitespace or the option brackets, a suite (an exact
+# path when it ends with "/", then no components), components; deb-version(7) versions,
+# optionally ending in apt's "*" (any version starting with what precedes it).
+APT_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~%:@+=,;!$&'()*/-]*)?\Z")
+APT_SUITE = re.compile(r"^[A-Za-z0-9._~+/-]+\Z")
+APT_COMPONENT = re.compile(r"^[A-Za-z0-9._-]+\Z")
+DEB_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]+\Z")
+DEB_VERSION = re.compile(r"^(?:[0-9]+:)?[0-9][A-Za-z0-9.+~-]*\*?\Z")
+PGP_PUBLIC_KEY = re.compile(
+    r"\A\s*-----BEGIN PGP PUBLIC KEY BLOCK-----\n.+\n-----END PGP PUBLIC KEY BLOCK-----\s*\Z", re.DOTALL
+)
+ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*\Z")
 
 # Linux IFNAMSIZ is 16 including the NUL; the kernel's dev_valid_name refuses '/', ':',
 # whitespace, "." and ".." (an "eth0:1" is an address label, not an interface).

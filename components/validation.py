@@ -9,6 +9,7 @@ A check names the settings it needs and is skipped when one of them is itself br
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from ipaddress import IPv4Network
 from typing import Any, Callable, Iterator, Mapping
 
@@ -18,6 +19,7 @@ from components.config import NodeConfig, Platform, PlatformConfig, SecretSettin
 from components.network import slice_count, slice_index, slice_network, usable_per_slice
 from components.manifests.meta import LABEL_DOMAIN
 from components.problems import ConfigError, ConfigProblem, model_in, from_validation_error, join_key
+from components.versions import RELEASES, KubernetesVersion, describe, release_numbers, supported_on
 
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 GLIBC_MAXNS = 3  # resolv.conf nameservers glibc reads; kubelet truncates beyond it
@@ -33,6 +35,7 @@ class Draft:
     """
 
     settings: dict[str, Any] = field(default_factory=dict)
+    today: date = field(default_factory=lambda: today())
 
     def has(self, *names: str) -> bool:
         return all(name in self.settings for name in names)
@@ -42,6 +45,11 @@ class Draft:
             return self.settings[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def today() -> date:
+    """The day releases are judged on (tests replace it to travel in time)."""
+    return date.today()
 
 
 Check = Callable[[Draft], Iterator[ConfigProblem]]
@@ -69,6 +77,70 @@ def node_key(index: int, attribute: str | None = None) -> str:
 
 def tenant_key(index: int, attribute: str | None = None) -> str:
     return join_key("tenants", index, *([attribute] if attribute else []))
+
+
+# ---------------------------------------------------------------------------- releases
+
+
+@needs("kubernetes_version", "allow_end_of_life")
+def supported_release(d: Draft) -> Iterator[ConfigProblem]:
+    version = KubernetesVersion.parse(d.kubernetes_version)
+    name, allowed = f"1.{version.minor}", d.allow_end_of_life
+    supported = describe(supported_on(d.today))
+    release = RELEASES.get(version.minor)
+    if release is None:
+        newer = version.minor > max(RELEASES)
+        yield ConfigProblem(
+            "kubernetesVersion",
+            f"Kubernetes {version} is "
+            + ("newer than the support table (its kubeadm images and containerd line are not known here)" if newer else "past its end of life and no longer supported"),
+            f"choose a supported release: {supported}" + ("; supporting it means adding its row to components/versions.py" if newer else ""),
+        )
+        return
+    past_end = d.today > release.end_of_life
+    if allowed is not None and allowed != name:
+        yield ConfigProblem(
+            "allowEndOfLife", f"it names {allowed} but the stack runs Kubernetes {name}", f"remove it, or write '{name}' if that is meant"
+        )
+    elif allowed is not None and not past_end:
+        yield ConfigProblem(
+            "allowEndOfLife",
+            f"Kubernetes {name} is supported until {release.end_of_life.isoformat()}: there is nothing to allow",
+            "remove allowEndOfLife",
+        )
+    elif past_end and allowed is None:
+        yield ConfigProblem(
+            "kubernetesVersion",
+            f"Kubernetes {name} reached its end of life on {release.end_of_life.isoformat()} (no security fixes since)",
+            f"upgrade to a supported release: {supported}; or, knowingly and for a while, set allowEndOfLife: '{name}'",
+        )
+
+
+@needs("kubernetes_version", "containerd")
+def containerd_supports_release(d: Draft) -> Iterator[ConfigProblem]:
+    release = RELEASES.get(KubernetesVersion.parse(d.kubernetes_version).minor)
+    wanted = d.containerd.version
+    if release is None or wanted is None:
+        return
+    given = release_numbers(wanted)
+    minimum = release_numbers(release.containerd_minimum)
+    if given and given < minimum[: len(given)]:
+        yield ConfigProblem(
+            "containerd.version",
+            f"containerd {wanted} is older than {release.containerd_minimum}, the oldest containerd 2.x that "
+            f"containerd's support matrix recommends for Kubernetes {release.name}",
+            f"use {release.containerd_line}.* (the default) or another version from {release.containerd_minimum} on",
+        )
+
+
+@needs("registry_mirrors")
+def one_mirror_per_registry(d: Draft) -> Iterator[ConfigProblem]:
+    for index, _, registry, first in repeats(list(enumerate(d.registry_mirrors)), lambda mirror: mirror.registry):
+        yield ConfigProblem(
+            join_key("registryMirrors", index, "registry"),
+            f"registry {registry} already has a mirror (registryMirrors[{first}])",
+            "give each registry one entry",
+        )
 
 
 # ---------------------------------------------------------------------------- network
@@ -495,12 +567,15 @@ def _extra(key: str) -> ValidationError:
     )
 
 
-def load_platform(raw: Mapping[str, Any], stack: str) -> Platform:
+def load_platform(raw: Mapping[str, Any], stack: str, today: date | None = None) -> Platform:
     """Validate raw config (camelCase keys, without the project prefix) into a Platform.
 
+    ``today`` decides which releases are past their end of life (default: the clock).
     Raises :class:`ConfigError` listing every problem found; nothing is built otherwise.
     """
     draft, problems = _parse(raw)
+    if today is not None:
+        draft.today = today
     for check in CHECKS:
         problems.extend(check(draft))
     if problems:

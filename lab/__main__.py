@@ -17,15 +17,24 @@ import shlex
 import sys
 import time
 
-from .cleanup import remove_all
+from .cleanup import remove_all, remove_lab
 from .lab import Lab
-from .spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, default_nodes
+from .spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, LabNames, default_nodes
 from .state import saved_lab_ids
+
+
+def checked_id(lab_id: str) -> str:
+    try:
+        return LabNames(lab_id).lab_id
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def pick_lab(lab_id: str | None) -> Lab:
     """The lab named by --id, or the only one there is."""
     if lab_id:
+        if not LabNames(checked_id(lab_id)).state_file.exists():
+            raise SystemExit(f"no lab {lab_id} here (`python -m lab down --id {lab_id}` removes what is left of it)")
         return Lab.attach(lab_id)
     ids = saved_lab_ids()
     if len(ids) != 1:
@@ -41,25 +50,27 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"lab {lab.lab_id} up in {time.monotonic() - started:.2f}s: fabric namespace {lab.fabric_netns}, "
           f"gateway {args.gateway}")
     for spec in lab.nodes:
-        print(f"  {spec.name:6} {spec.address:15} init pid {lab.init_pid(spec.name)}")
+        boot = lab.boots[spec.name]
+        print(f"  {spec.name:6} {spec.address:15} systemd pid {lab.init_pid(spec.name)}, {boot.state} "
+              f"{boot.seconds:.2f}s after power on")
     first = lab.nodes[0].name
     print(f"\nssh into a node:\n  python -m lab ssh {first}\nor by hand:\n  "
           + shlex.join(lab.ssh_argv(first, None)))
-    print(f"\nenter a node without ssh:\n  nsenter -t {lab.init_pid(first)} -m -u -n -p -r -w bash")
+    print("\nenter a node without ssh (its namespaces, its reduced capabilities):\n  "
+          + shlex.join(lab.enter_argv(first, ["bash"])))
     print(f"\ntake it down:\n  python -m lab down --id {lab.lab_id}")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    ids = [args.id] if args.id else saved_lab_ids()
-    if not ids:
+    labs = [pick_lab(args.id)] if args.id else [Lab.attach(lab_id) for lab_id in saved_lab_ids()]
+    if not labs:
         print("no lab")
-    for lab_id in ids:
-        lab = Lab.attach(lab_id)
-        print(f"lab {lab_id}: subnet {lab.state.subnet}, gateway {lab.state.gateway}")
+    for lab in labs:
+        print(f"lab {lab.lab_id}: subnet {lab.state.subnet}, gateway {lab.state.gateway}")
         for row in lab.status():
             health = " ".join(f"{key}={'up' if row[key] else 'DOWN'}" for key in ("netns", "init", "sshd"))
-            print(f"  {row['node']:6} {row['address']:15} {health}")
+            print(f"  {row['node']:6} {row['address']:15} {health} system={row['system']}")
     return 0
 
 
@@ -77,9 +88,9 @@ def cmd_down(args: argparse.Namespace) -> int:
         removed = remove_all()
         print(f"removed {len(removed)} lab(s): {' '.join(removed) or '-'}")
         return 0
-    lab = pick_lab(args.id)
-    lab.down()
-    print(f"lab {lab.lab_id} removed")
+    lab_id = checked_id(args.id) if args.id else pick_lab(None).lab_id
+    remove_lab(lab_id)  # from what the machine shows: also without a state file
+    print(f"lab {lab_id} removed")
     return 0
 
 

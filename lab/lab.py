@@ -2,13 +2,15 @@
 
 Why: the project's scripts configure hosts over SSH (packages, systemd units, the
 macvlan host interface, kubeadm). Testing them needs hosts with their own network
-stack, their own file system and a real sshd, which this module builds from network
-namespaces, private mount namespaces over an overlay of `/`, and OpenSSH. See
-DESIGN.md, "Facts verified on this workplace's machines", for what this relies on.
+stack, their own file system, a real init and a real sshd, which this module builds
+from network namespaces, private mount namespaces over an overlay of `/`, systemd as
+each node's PID 1 (nodes/) and Debian's ssh.service. See DESIGN.md, "Facts verified
+on this workplace's machines", for what this relies on.
 
 Usage:
     with Lab("10.99.0.0/17", "10.99.127.254", [LabNodeSpec("cp1", "10.99.0.11")]) as lab:
         lab.ssh("cp1", "hostname")
+        lab.reboot("cp1")
 """
 
 from __future__ import annotations
@@ -16,18 +18,21 @@ from __future__ import annotations
 import atexit
 import json
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import netns, nodes, pods
+from . import netns, pods
 from .cleanup import remove_lab
+from .nodes import cgroups, enter, lifecycle
+from .nodes.lifecycle import BootReport
 from .overlay import NodeDirs, mount_lab_tmpfs
-from .proc import LabError, is_alive, kill_and_wait, netns_inode, run
-from .seed import BOOT, node_python, seed_node
+from .proc import LabError, run
+from .seed import node_python, seed_node
 from .spec import LabNames, LabNodeSpec, check_layout, new_lab_id
-from .sshd import client_argv, generate_key, known_hosts_line, public_key_line
+from .sshd import SSHD_UNIT, client_argv, generate_key, known_hosts_line, listening, public_key_line
 from .standins.common import CALLS_LOG
 from .state import LabState, NodeState
 
@@ -49,14 +54,16 @@ class Lab:
             lab_id=lab_id or new_lab_id(), subnet=subnet, gateway=gateway, prefixlen=prefixlen,
             python=node_python(), nodes={spec.name: NodeState(spec) for spec in specs},
         )
-        self._launchers: dict[str, dict[str, subprocess.Popen[bytes]]] = {}
+        self._supplies: dict[str, subprocess.Popen[bytes]] = {}
+        self.boots: dict[str, BootReport] = {}
 
     @classmethod
     def attach(cls, lab_id: str) -> Lab:
         """A handle on a lab brought up by another process (e.g. `python -m lab up`)."""
         lab = cls.__new__(cls)
         lab.state = LabState.load(lab_id)
-        lab._launchers = {}
+        lab._supplies = {}
+        lab.boots = {}
         return lab
 
     # --- names and keys ---------------------------------------------------------------
@@ -99,15 +106,24 @@ class Lab:
         return public_key_line(self.node_dirs(node).upper / "etc/ssh/ssh_host_ed25519_key.pub")
 
     def init_pid(self, node: str) -> int:
-        """PID of the node's PID 1; `nsenter -t PID -m -u -n -p -r -w` enters the node."""
-        pid = self.state.node(node).init_pid
-        if pid is None:
-            raise LabError(f"node {node} is not running")
-        return pid
+        """Machine PID of the node's PID 1 (its systemd once booted); LabError when it is off."""
+        self.state.node(node)
+        return lifecycle.running_init(self.names, node)
+
+    def node_pids(self, node: str) -> list[int]:
+        """Machine PIDs of every process of the node's cgroups: its systemd and its units."""
+        self.state.node(node)
+        return lifecycle.node_pids(self.names, node)
 
     def sshd_pid(self, node: str) -> int | None:
-        """PID of the node's sshd (also a valid `nsenter -t PID -m -n -r -w` target)."""
-        return self.state.node(node).sshd_pid
+        """Machine PID of the node's sshd listener (ssh.service's main process), None when stopped."""
+        init = lifecycle.init_pid(self.names, node)
+        if init is None:
+            return None
+        [props] = lifecycle.show(init, "MainPID", SSHD_UNIT)
+        main = int(props.get("MainPID") or 0)
+        service = lifecycle.tracking_cgroup(self.names, node) / "system.slice" / SSHD_UNIT
+        return next((pid for pid in cgroups.procs([service]) if main and lifecycle.ns_pids(pid)[1:] == [main]), None)
 
     # --- lifecycle --------------------------------------------------------------------
     def up(self) -> Lab:
@@ -129,29 +145,30 @@ class Lab:
                 host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
                 known_hosts.append(known_hosts_line(spec.address, host_key))
                 netns.create_node_network(names, spec, self.state.gateway, self.state.prefixlen)
+                cgroups.create(names, spec.name)
+                lifecycle.write_scripts(names, spec, self.state.gateway, self.state.prefixlen)
             self.known_hosts_path.write_text("".join(known_hosts))
+            since = time.monotonic()
             for spec in self.nodes:
-                self._start_init(spec.name)
+                self._supplies[spec.name] = lifecycle.power_on(names, spec.name)
             for spec in self.nodes:
-                self.start_sshd(spec.name)
+                self._await_boot(spec.name, since)
         except BaseException:
             self.down()
             raise
         return self
 
     def down(self) -> None:
-        """Remove every process, namespace, mount and file of the lab (idempotent)."""
+        """Remove every process, namespace, cgroup, mount and file of the lab (idempotent)."""
         atexit.unregister(self.down)
         remove_lab(self.lab_id)
-        for launchers in self._launchers.values():
-            for launcher in launchers.values():
-                launcher.wait(timeout=10)
-        self._launchers.clear()
+        for node in list(self._supplies):
+            self._reap(node)
 
     def detach(self) -> None:
         """Leave the lab running after this process exits (the CLI's `up`)."""
         atexit.unregister(self.down)
-        self._launchers.clear()
+        self._supplies.clear()
 
     def __enter__(self) -> Lab:
         return self.up()
@@ -162,76 +179,92 @@ class Lab:
         self.down()
 
     def status(self) -> list[dict[str, Any]]:
-        """Per node: address and whether its namespace, init and sshd are alive."""
-        return [
-            {
+        """Per node: address, whether its namespace and PID 1 exist, whether sshd listens,
+        and systemd's word for its state (running, degraded, ..., off)."""
+        rows = []
+        for spec in self.nodes:
+            name = spec.name
+            init = lifecycle.init_pid(self.names, name)
+            rows.append({
                 "node": name,
-                "address": node.spec.address,
+                "address": spec.address,
                 "netns": netns.exists(self.names.node_netns(name)),
-                "init": bool(node.init_pid and nodes.is_node_init(node.init_pid, self.lab_id, name)),
-                "sshd": bool(node.sshd_pid and is_alive(node.sshd_pid)),
-            }
-            for name, node in self.state.nodes.items()
-        ]
+                "init": init is not None,
+                "sshd": init is not None and listening(init),
+                "system": lifecycle.system_state(self.names, name),
+            })
+        return rows
 
-    # --- processes of a node ----------------------------------------------------------
-    def _start_init(self, node: str) -> None:
-        started = nodes.start_init(self.names, node, self.state.python)
-        self.state.node(node).init_pid = started.pid
-        self._launchers.setdefault(node, {})["init"] = started.launcher
-        self.state.save()
+    # --- a node's power -----------------------------------------------------------------
+    def _reap(self, node: str) -> None:
+        supply = self._supplies.pop(node, None)
+        if supply is not None:
+            supply.wait(timeout=10)
 
-    def _reap(self, node: str, role: str) -> None:
-        launcher = self._launchers.get(node, {}).pop(role, None)
-        if launcher is not None:
-            launcher.wait(timeout=10)
+    def _await_boot(self, node: str, since: float) -> BootReport:
+        """The first boot after this process powered the node on (since: when)."""
+        self.boots[node] = lifecycle.wait_booted(self.names, node, since, supply=self._supplies[node])
+        return self.boots[node]
 
-    def start_sshd(self, node: str) -> int:
-        """Start the node's sshd; returns its PID once it listens."""
-        state = self.state.node(node)
-        if state.sshd_pid and is_alive(state.sshd_pid):
-            raise LabError(f"sshd of node {node} is already running")
-        started = nodes.start_sshd(self.names, node, self.init_pid(node))
-        state.sshd_pid = started.pid
-        self._launchers.setdefault(node, {})["sshd"] = started.launcher
-        self.state.save()
-        return started.pid
-
-    def kill_sshd(self, node: str) -> None:
-        """Kill the node's sshd (sessions already open live on, as on a real host)."""
-        state = self.state.node(node)
-        pid = state.sshd_pid
-        node_netns = netns.netns_file(self.names.node_netns(node))
-        if pid and nodes.is_sshd(pid) and netns_inode(pid) == node_netns.stat().st_ino:
-            kill_and_wait([pid])
-        self._reap(node, "sshd")
-        state.sshd_pid = None
-        self.state.save()
-
-    def simulate_reboot(self, node: str) -> dict[str, Any]:
-        """Power-cycle a node: processes and network gone, file system kept.
-
-        Kills every process of the node, recreates its network namespace in the state
-        the machine boots into (address on the uplink, default route via the gateway,
-        nothing the scripts added), boots it, applies net.* sysctls from sysctl.d,
-        runs the ExecStart= of every unit the systemctl stand-in has as enabled, then
-        starts sshd. Returns the boot report: {"sysctl": [...], "units": [{unit,
-        returncode}]}.
-        """
-        state = self.state.node(node)
-        nodes.stop_node(self.names, node, state.init_pid)
-        for role in ("sshd", "init"):
-            self._reap(node, role)
-        state.init_pid = state.sshd_pid = None
-        self.state.save()
+    def _forget_pods(self, node: str) -> None:
         for record in self._pod_records(node):
             record.unlink()
-        netns.delete_node_network(self.names, node)
-        netns.create_node_network(self.names, state.spec, self.state.gateway, self.state.prefixlen)
-        self._start_init(node)
-        report = json.loads(self.node_exec(node, [BOOT]).stdout)
-        self.start_sshd(node)
-        return report
+
+    def boot_id(self, node: str) -> str | None:
+        """The id of the node's current (or last) boot, as the node sees it."""
+        self.state.node(node)
+        return lifecycle.boot_id(self.names, node)
+
+    def wait_booted(self, node: str, previous_boot_id: str | None = None) -> BootReport:
+        """Wait for the node's boot after previous_boot_id to finish (a reboot its power
+        supply carried out, e.g. `systemctl reboot` over SSH); returns its report."""
+        self.state.node(node)
+        self._forget_pods(node)
+        self.boots[node] = lifecycle.wait_booted(self.names, node, time.monotonic(), previous_boot_id)
+        return self.boots[node]
+
+    def reboot(self, node: str) -> BootReport:
+        """`systemctl reboot` inside the node: its processes and network go, its files stay;
+        returns the report of the next boot (enabled units run again)."""
+        self.state.node(node)
+        self._forget_pods(node)
+        self.boots[node] = lifecycle.reboot(self.names, node)
+        return self.boots[node]
+
+    def poweroff(self, node: str) -> None:
+        """`systemctl poweroff` inside the node; boot() powers it on again."""
+        self.state.node(node)
+        lifecycle.poweroff(self.names, node)
+        self._reap(node)
+
+    def kill(self, node: str) -> None:
+        """A power cut: every process of the node ends at once; its files stay."""
+        self.state.node(node)
+        lifecycle.kill(self.names, node)
+        self._reap(node)
+
+    def boot(self, node: str) -> BootReport:
+        """Power on a node that is off, its network in its power-on state."""
+        spec = self.state.node(node)
+        self._forget_pods(node)
+        for argv in netns.reset_node_network_argvs(self.names, spec, self.state.gateway, self.state.prefixlen):
+            run(argv)
+        since = time.monotonic()
+        self._supplies[node] = lifecycle.power_on(self.names, node)
+        return self._await_boot(node, since)
+
+    def kill_sshd(self, node: str) -> None:
+        """Stop the node's ssh.service (sessions already open live on, as on a real host:
+        Debian's unit stops only the listener)."""
+        self.node_exec(node, ["systemctl", "stop", SSHD_UNIT])
+
+    def start_sshd(self, node: str) -> int:
+        """Start the node's ssh.service; returns the listener's PID once it listens."""
+        self.node_exec(node, ["systemctl", "start", SSHD_UNIT])
+        pid = self.sshd_pid(node)
+        if pid is None:
+            raise LabError(f"{SSHD_UNIT} of node {node} has no main process after start")
+        return pid
 
     # --- reaching a node --------------------------------------------------------------
     def fabric_argv(self, argv: Sequence[str]) -> list[str]:
@@ -243,7 +276,7 @@ class Lab:
 
         known_hosts: another pinned-keys file, e.g. to check that a wrong key is refused.
         """
-        address = self.state.node(node).spec.address
+        address = self.state.node(node).address
         return self.fabric_argv(
             client_argv(self.client_key_path, known_hosts or self.known_hosts_path, address, remote_cmd)
         )
@@ -255,12 +288,16 @@ class Lab:
         """Run cmd on the node over real SSH; the result is returned, not checked."""
         return run(self.ssh_argv(node, cmd, known_hosts), stdin=stdin, timeout=timeout, check=False)
 
+    def enter_argv(self, node: str, argv: Sequence[str]) -> list[str]:
+        """argv run inside the node (its namespaces and root, its bounding set), without ssh."""
+        return enter.enter_argv(self.init_pid(node), argv)
+
     def node_exec(
         self, node: str, argv: Sequence[str], *, stdin: str | None = None,
         env: Mapping[str, str] | None = None, timeout: float = 60.0, check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
-        """Run argv inside the node through nsenter (no ssh); raises on failure if check."""
-        return nodes.exec_in(self.init_pid(node), argv, stdin=stdin, env=env, timeout=timeout, check=check)
+        """Run argv inside the node (enter_argv); raises on failure if check."""
+        return enter.exec_in(self.init_pid(node), argv, stdin=stdin, env=env, timeout=timeout, check=check)
 
     def node_path(self, node: str, path: str) -> Path:
         """A path of the running node as the machine reaches it (through the node's init).

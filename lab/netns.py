@@ -44,36 +44,51 @@ def create_fabric(names: LabNames, gateway: str, prefixlen: int) -> None:
     ip(fabric, "link", "set", BRIDGE, "up")
 
 
-def create_node_network(
-    names: LabNames, node: LabNodeSpec, gateway: str, prefixlen: int
-) -> None:
-    """A node's namespace in its freshly booted state.
+def uplink_mac(address: str) -> str:
+    """The node's uplink MAC address: fixed per node, as a NIC's, so that a reboot (a new
+    veth pair) does not leave the fabric's neighbours sending to a vanished address.
+    Locally administered (02:...), the node's IPv4 address in the last four bytes."""
+    return "02:50:" + ":".join(f"{int(octet):02x}" for octet in address.split("."))
+
+
+def node_network_argvs(names: LabNames, node: LabNodeSpec, gateway: str, prefixlen: int) -> list[list[str]]:
+    """The commands that give a node its namespace in its power-on state.
 
     lo up; the uplink (one end of a veth pair whose other end is a bridge port)
     carrying the node's address, and a default route via the gateway: what the
     machine's provisioning gives a bare-metal host before our scripts run.
     """
     netns, fabric, port = names.node_netns(node.name), names.fabric_netns, names.fabric_port(node.name)
-    run(["ip", "netns", "add", netns])
-    ip(fabric, "link", "add", port, "type", "veth", "peer", "name", node.uplink, "netns", netns)
-    ip(fabric, "link", "set", port, "master", BRIDGE, "up")
-    ip(netns, "link", "set", "lo", "up")
-    ip(netns, "addr", "add", f"{node.address}/{prefixlen}", "dev", node.uplink)
-    ip(netns, "link", "set", node.uplink, "up")
-    ip(netns, "route", "add", "default", "via", gateway, "dev", node.uplink)
+    return [
+        ["ip", "netns", "add", netns],
+        ["ip", "-n", fabric, "link", "add", port, "type", "veth",
+         "peer", "name", node.uplink, "address", uplink_mac(node.address), "netns", netns],
+        ["ip", "-n", fabric, "link", "set", port, "master", BRIDGE, "up"],
+        ["ip", "-n", netns, "link", "set", "lo", "up"],
+        ["ip", "-n", netns, "addr", "add", f"{node.address}/{prefixlen}", "dev", node.uplink],
+        ["ip", "-n", netns, "link", "set", node.uplink, "up"],
+        ["ip", "-n", netns, "route", "add", "default", "via", gateway, "dev", node.uplink],
+    ]
 
 
-def delete_node_network(names: LabNames, node: str) -> None:
-    """Remove a node's namespace and its bridge port.
+def reset_node_network_argvs(names: LabNames, node: LabNodeSpec, gateway: str, prefixlen: int) -> list[list[str]]:
+    """The commands that put a node's network back in its power-on state (after a reboot).
 
-    The fabric end is deleted explicitly (which deletes the pair) because the kernel
-    frees a namespace's devices asynchronously: recreating the port right after
-    `ip netns del` could otherwise collide with the old one.
+    Everything the node configured goes with its namespace. The fabric end is deleted
+    first (which deletes the pair) because the kernel frees a namespace's devices
+    asynchronously: recreating the port right after `ip netns del` could otherwise
+    collide with the old one.
     """
-    port = names.fabric_port(node)
-    if exists(names.fabric_netns):
-        run(["ip", "-n", names.fabric_netns, "link", "del", port], check=False)
-    delete(names.node_netns(node))
+    return [
+        ["ip", "-n", names.fabric_netns, "link", "del", names.fabric_port(node.name)],
+        ["ip", "netns", "del", names.node_netns(node.name)],
+        *node_network_argvs(names, node, gateway, prefixlen),
+    ]
+
+
+def create_node_network(names: LabNames, node: LabNodeSpec, gateway: str, prefixlen: int) -> None:
+    for argv in node_network_argvs(names, node, gateway, prefixlen):
+        run(argv)
 
 
 def delete(name: str) -> None:

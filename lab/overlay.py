@@ -6,9 +6,7 @@ part of the lower layer). The overlay only exists inside the node's private moun
 namespace; writes land in the node's upper dir and nowhere else.
 
 overlayfs of `/` does not include submounts, so /proc, /sys, /dev, /run and /tmp are
-mounted fresh inside the node root. Kernel-wide settings stay out of reach of the
-scripts under test: /proc/sys is read-only except /proc/sys/net (per namespace), and
-/sys is read-only.
+mounted fresh inside the node root by its boot script (nodes/boot.py).
 """
 
 from __future__ import annotations
@@ -20,22 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .proc import run
-from .spec import INIT_MARKER, MOUNT_ROOT, PREFIX, LabNames
+from .spec import MOUNT_ROOT, PREFIX, LabNames
 
 TMPFS_SIZE = "4g"
 CLUSTER_MOUNTPOINT = "/var/lib/som-lab/cluster"
-
-# PID 1 of a node: reaps orphans (daemons started by unit files, sessions left by a
-# killed sshd) so that they do not pile up as zombies. Its argv carries a marker and
-# the lab id so that `down --all` can find it with nothing but /proc.
-REAPER = (
-    "import os, time\n"
-    "while True:\n"
-    "    try:\n"
-    "        os.wait()\n"
-    "    except ChildProcessError:\n"
-    "        time.sleep(1)\n"
-)
 
 
 @dataclass(frozen=True)
@@ -56,6 +42,11 @@ class NodeDirs:
     def root(self) -> Path:
         """The mount point of the overlay (populated only inside the node)."""
         return self.base / "root"
+
+    @property
+    def boot_id(self) -> Path:
+        """The node's boot id of its current boot, written by its boot script (boot.py)."""
+        return self.base / "boot_id"
 
     def create(self) -> None:
         for path in (self.upper, self.work, self.root):
@@ -99,35 +90,15 @@ def python_binds(root: str) -> list[str]:
     return lines
 
 
-def node_boot_script(names: LabNames, node: str, python: str) -> str:
-    """The shell script that turns a fresh mount/UTS/PID namespace into the node.
+def overlay_mount(dirs: NodeDirs) -> str:
+    """The shell line that mounts the node's root (in the node's mount namespace)."""
+    options = f"lowerdir=/,upperdir={dirs.upper},workdir={dirs.work}"
+    return f"mount -t overlay overlay -o {shlex.quote(options)} {shlex.quote(str(dirs.root))}"
 
-    It runs as PID 1 of the node's new PID namespace, already inside the node's
-    network namespace: mounts the overlay root and the pseudo file systems, moves
-    into the root with pivot_root (so the node's mount namespace keeps no reference
-    to the machine's tree, e.g. to other labs' namespace files), and execs the reaper.
-    """
-    dirs = NodeDirs(names.node_dir(node))
-    r = shlex.quote(str(dirs.root))
-    overlay_opts = f"lowerdir=/,upperdir={dirs.upper},workdir={dirs.work}"
-    steps = [
-        "set -eu",
-        f"mount -t overlay overlay -o {shlex.quote(overlay_opts)} {r}",
-        f"mount -t proc proc {r}/proc",
-        f"mount --bind {r}/proc/sys {r}/proc/sys",
-        f"mount --bind {r}/proc/sys/net {r}/proc/sys/net",
-        f"mount -o remount,bind,ro {r}/proc/sys",
-        f"mount -t sysfs -o ro sysfs {r}/sys",
-        f"mount --rbind /dev {r}/dev",
-        f"mount -t tmpfs -o mode=755 tmpfs {r}/run",
-        f"mount -t tmpfs -o mode=1777 tmpfs {r}/tmp",
-        *python_binds(r),
-        f"mount --bind {shlex.quote(str(names.cluster_dir))} {r}{CLUSTER_MOUNTPOINT}",
-        f"mkdir -m 755 {r}/run/sshd",
-        f"hostname {shlex.quote(node)}",
-        f"cd {r}",
-        "pivot_root . mnt",
-        "umount -l /mnt",
-        f"exec {shlex.quote(python)} -c {shlex.quote(REAPER)} {INIT_MARKER} {names.lab_id} {shlex.quote(node)}",
-    ]
-    return "\n".join(steps) + "\n"
+
+def shared_binds(names: LabNames, root: str) -> list[str]:
+    """Shell lines binding what the node shares with the lab below its root: the
+    interpreter the stand-ins run with, and the stand-ins' cluster registry. They come
+    after the node's own /run and /tmp, which they may lie under."""
+    cluster = f"{root}{CLUSTER_MOUNTPOINT}"
+    return [*python_binds(root), f"mount --bind {shlex.quote(str(names.cluster_dir))} {cluster}"]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .nodes import exec_in
+from .nodes.enter import exec_in
 from .proc import LabError
 
 CNI_PATH = ("/opt/cni/bin", "/usr/lib/cni")

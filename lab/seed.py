@@ -3,25 +3,29 @@
 Files are written straight into the overlay's upper dir before the overlay is
 mounted; overlayfs takes them as the node's own. Directories created on the way copy
 mode and owner from the machine's directory of the same path, so that e.g. /root
-stays 0700 for sshd's StrictModes and /etc stays 0755.
+stays 0700 for sshd's StrictModes and /etc stays 0755. What a node has of its own:
+host name and hosts, a machine id, an SSH host key and the lab's authorized key, the
+systemd units it boots (nodes/units.py), the stand-ins.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .nodes import units
 from .overlay import CLUSTER_MOUNTPOINT
 from .spec import LabNodeSpec
 from .sshd import HOST_KEY, SSHD_CONFIG, SSHD_CONFIG_TEXT, generate_key
 from .standins.common import LIB_DIR, SHADOWED_BINARIES, SYSTEM_STANDINS, launcher_text
 
 STANDINS_SOURCE = Path(__file__).parent / "standins"
-BOOT = f"{LIB_DIR}/som-lab-boot"
 SKELETON = Path("/etc/skel")
+OPAQUE = ("trusted.overlay.opaque", b"y")
 
 
 def node_python() -> str:
@@ -53,6 +57,31 @@ def put(upper: Path, path: str, content: str, mode: int = 0o644) -> None:
     target.chmod(mode)
 
 
+def link(upper: Path, path: str, target: str) -> None:
+    """A symlink of the node (absolute path inside the node)."""
+    (ensure_dir(upper, str(Path(path).parent)) / Path(path).name).symlink_to(target)
+
+
+def hide_machine_dir(upper: Path, path: str) -> None:
+    """Make a directory of the node show only what the upper dir holds (overlayfs opaque)."""
+    os.setxattr(ensure_dir(upper, path), *OPAQUE)
+
+
+def machine_id() -> str:
+    """A machine id of the node's own (machine-id(5): 32 hex digits), as an install writes."""
+    return secrets.token_hex(16) + "\n"
+
+
+def install_units(upper: Path) -> None:
+    """The node's systemd configuration: what it boots, whatever the machine enables."""
+    for path in units.OPAQUE_DIRS:
+        hide_machine_dir(upper, path)
+    for path, content in units.unit_files().items():
+        put(upper, path, content)
+    for path, target in units.unit_links().items():
+        link(upper, path, target)
+
+
 def hosts_file(nodes: Sequence[LabNodeSpec]) -> str:
     """/etc/hosts naming every lab node, as a site's DNS would."""
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
@@ -60,7 +89,7 @@ def hosts_file(nodes: Sequence[LabNodeSpec]) -> str:
 
 
 def install_standins(upper: Path, python: str) -> None:
-    """The stand-in package, the always-present stand-ins and the boot entry point.
+    """The stand-in package and the always-present stand-ins.
 
     kubeadm/kubelet/kubectl are not installed here: they appear when the apt-get
     stand-in installs their package, as on a real machine.
@@ -72,7 +101,6 @@ def install_standins(upper: Path, python: str) -> None:
         put(upper, f"/usr/local/sbin/{command}", launcher_text(command, module, python), 0o755)
     for command, path in SHADOWED_BINARIES.items():
         put(upper, path, launcher_text(command, SYSTEM_STANDINS[command], python), 0o755)
-    put(upper, BOOT, launcher_text("som-lab-boot", "boot", python), 0o755)
 
 
 def seed_node(
@@ -80,6 +108,7 @@ def seed_node(
 ) -> str:
     """Everything a node needs at first boot; returns its host public key line."""
     put(upper, "/etc/hostname", node.name + "\n")
+    put(upper, "/etc/machine-id", machine_id(), 0o444)
     put(upper, "/etc/hosts", hosts_file(nodes))
     put(upper, SSHD_CONFIG, SSHD_CONFIG_TEXT)
     ensure_dir(upper, str(Path(HOST_KEY).parent))
@@ -90,6 +119,7 @@ def seed_node(
     for dotfile in (".bashrc", ".profile"):
         if (SKELETON / dotfile).is_file():
             put(upper, f"/root/{dotfile}", (SKELETON / dotfile).read_text())
+    install_units(upper)
     install_standins(upper, python)
     ensure_dir(upper, CLUSTER_MOUNTPOINT)
     return host_key

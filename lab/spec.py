@@ -16,7 +16,10 @@ from pathlib import Path
 PREFIX = "som-"
 STATE_ROOT = Path("/run/som-lab")
 MOUNT_ROOT = Path("/mnt")
-INIT_MARKER = "som-lab-init"
+# Process markers: an argv element `<marker>=<lab id>/<node>` names what a lab process is,
+# so that teardown finds it from /proc alone (see nodes/lifecycle.py).
+POWER_MARKER = "som-lab-power"  # a node's power supply: boots it, and again when it reboots
+INIT_MARKER = "som-lab-init"  # a node's launcher: the parent of the node's PID 1
 
 DEFAULT_SUBNET = "10.99.0.0/17"
 DEFAULT_GATEWAY = "10.99.127.254"
@@ -70,6 +73,14 @@ class LabNames:
     def node_netns(self, node: str) -> str:
         return f"{self.prefix}n-{node}"
 
+    def node_cgroup(self, node: str) -> str:
+        """The node's cgroup, one level below the root of every hierarchy of the machine."""
+        return f"{self.prefix}n-{node}"
+
+    def marker(self, kind: str, node: str) -> str:
+        """The argv element that marks a process of this node (kind: POWER_MARKER, INIT_MARKER)."""
+        return f"{kind}={self.lab_id}/{node}"
+
     @staticmethod
     def fabric_port(node: str) -> str:
         """The fabric-side end of a node's veth pair (lives in the fabric namespace)."""
@@ -91,9 +102,22 @@ class LabNames:
     def node_dir(self, node: str) -> Path:
         return self.mount_dir / node
 
+    def node_file(self, node: str, suffix: str) -> Path:
+        """A file the lab keeps about a node: boot.sh, power.sh, log."""
+        return self.state_dir / f"{node}.{suffix}"
+
     @property
     def cluster_dir(self) -> Path:
         return self.mount_dir / "cluster"
+
+
+def parse_marker(arg: str) -> tuple[str, str, str] | None:
+    """(kind, lab id, node) of a process marker argument, None for any other argument."""
+    kind, sep, rest = arg.partition("=")
+    lab_id, slash, node = rest.partition("/")
+    if not sep or not slash or kind not in (POWER_MARKER, INIT_MARKER):
+        return None
+    return kind, lab_id, node
 
 
 def new_lab_id() -> str:

@@ -1,8 +1,9 @@
 """The real OpenSSH server each node runs, and the client argv that reaches it.
 
-Host keys are generated per node at lab up and pinned in a known_hosts file, so
-the client runs with StrictHostKeyChecking=yes exactly as the project's deployment
-should; a wrong pinned key is refused by ssh itself.
+The server is Debian's ssh.service, started by the node's systemd (nodes/units.py
+enables it) with the configuration below. Host keys are generated per node at lab
+up and pinned in a known_hosts file, so the client runs with StrictHostKeyChecking=yes
+exactly as the project's deployment should; a wrong pinned key is refused by ssh itself.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from pathlib import Path
 
 from .proc import read_text, run
 
-SSHD = "/usr/sbin/sshd"
-SSHD_COMM = "sshd"
+SSHD_UNIT = "ssh.service"
 SSHD_CONFIG = "/etc/ssh/sshd_config"
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 PORT = 22
 TCP_LISTEN = "0A"
 
-# UsePAM no: PAM's session modules (loginuid, systemd) have nothing to talk to in a
-# node. Root logs in with the lab's client key only.
+# UsePAM no: root logs in with the lab's client key only, and PAM's pam_loginuid would
+# need CAP_AUDIT_CONTROL, which a node does not have (nodes/capabilities.py).
 SSHD_CONFIG_TEXT = f"""\
 # som-lab node sshd: key-only root login with the per-node host key below.
 Port {PORT}
@@ -52,11 +52,6 @@ def public_key_line(pub_path: Path) -> str:
 
 def known_hosts_line(address: str, public_key: str) -> str:
     return f"{address} {public_key}\n"
-
-
-def sshd_argv() -> list[str]:
-    """sshd in the foreground, logging to stderr (which the lab sends to a log file)."""
-    return [SSHD, "-D", "-e", "-f", SSHD_CONFIG]
 
 
 def client_argv(key: Path, known_hosts: Path, address: str, remote_cmd: str | None) -> list[str]:

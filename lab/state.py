@@ -1,8 +1,9 @@
-"""The lab's state file: what a lab is and which processes run it.
+"""The lab's state file: what a lab is made of.
 
 Why on disk: `python -m lab down` runs in another process than the one that
-brought the lab up (or after that one crashed), so ids, PIDs and paths are kept in
-/run/som-lab/<id>/state.json and rewritten whenever they change.
+brought the lab up (or after that one crashed), so the id, the layout and the paths
+are kept in /run/som-lab/<id>/state.json. No PID is kept: a node reboots by itself,
+and every process of a lab is found from what the machine shows (nodes/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from .spec import STATE_ROOT, LabNames, LabNodeSpec
 
 @dataclass
 class NodeState:
-    """A node's spec plus the PIDs of its init (unshare'd PID 1) and its sshd."""
+    """A node's entry in the state file (its PIDs are not kept: see the module doc)."""
 
     spec: LabNodeSpec
-    init_pid: int | None = None
-    sshd_pid: int | None = None
 
 
 @dataclass
@@ -38,9 +37,10 @@ class LabState:
     def names(self) -> LabNames:
         return LabNames(self.lab_id)
 
-    def node(self, name: str) -> NodeState:
+    def node(self, name: str) -> LabNodeSpec:
+        """The spec of a node of this lab."""
         try:
-            return self.nodes[name]
+            return self.nodes[name].spec
         except KeyError:
             raise KeyError(f"lab {self.lab_id} has no node {name!r}") from None
 
@@ -55,14 +55,7 @@ class LabState:
     @classmethod
     def load(cls, lab_id: str) -> LabState:
         raw = json.loads(LabNames(lab_id).state_file.read_text())
-        nodes = {
-            name: NodeState(
-                spec=LabNodeSpec(**node["spec"]),
-                init_pid=node["init_pid"],
-                sshd_pid=node["sshd_pid"],
-            )
-            for name, node in raw.pop("nodes").items()
-        }
+        nodes = {name: NodeState(LabNodeSpec(**node["spec"])) for name, node in raw.pop("nodes").items()}
         return cls(nodes=nodes, **raw)
 
 
@@ -71,4 +64,3 @@ def saved_lab_ids() -> list[str]:
     if not STATE_ROOT.is_dir():
         return []
     return sorted(p.parent.name for p in STATE_ROOT.glob("*/state.json"))
-

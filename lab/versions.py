@@ -24,6 +24,9 @@ class KubernetesRow:
     containerd: str  # a containerd 2.x release that supports this Kubernetes minor
     runc: str  # the runc line that containerd release is tested with
     cri_tools: str  # crictl: the nearest cri-tools release the module proxy serves
+    # the k8s.io/* modules k8s.io/kubernetes' go.mod replaces with ./staging/src/...: a build
+    # outside that repository must pin each of them to ``staging`` (lab/toolchain checks the list)
+    staging_modules: tuple[str, ...] = ()
 
     @property
     def minor(self) -> int:
@@ -50,6 +53,16 @@ KUBERNETES: dict[str, KubernetesRow] = {
         containerd="2.2.9",
         runc="1.3.4",
         cri_tools="1.34.0",
+        staging_modules=(
+            "api", "apiextensions-apiserver", "apimachinery", "apiserver", "cli-runtime",
+            "client-go", "cloud-provider", "cluster-bootstrap", "code-generator",
+            "component-base", "component-helpers", "controller-manager", "cri-api",
+            "cri-client", "csi-translation-lib", "dynamic-resource-allocation",
+            "endpointslice", "externaljwt", "kms", "kube-aggregator",
+            "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubectl", "kubelet",
+            "metrics", "mount-utils", "pod-security-admission", "sample-apiserver",
+            "sample-cli-plugin", "sample-controller",
+        ),
     ),
 }
 
@@ -64,6 +77,9 @@ class PulumiRow:
     kubernetes_plugin: str  # PyPI `pulumi-kubernetes` == provider/v4 commit of tag v<this>
     kubernetes_provider_module: str  # provider/v4 pseudo-version of that tag's commit
     command_plugin: str  # PyPI `pulumi-command`; its provider module is not served (see lab/standins)
+    # pulumi-language-python/v3 has no tags: the pseudo-version of the pkg/v<cli> tag's commit;
+    # "" while that commit is unknown here (the language host then cannot be built)
+    language_host_module: str = ""
 
 
 PULUMI = PulumiRow(

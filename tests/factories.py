@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,6 +30,10 @@ SECRET = SecretSetting(stored_as_secret=True)
 CIPHERTEXT = "v1:c2Vj:Zm9yLXRlc3RzLW9ubHktbmV2ZXItcmVuZGVyZWQ="
 PLAIN_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
 
+# The day the configs below are judged on (releases' end of life depends on it), so a
+# test of something else does not start failing when a release reaches its end of life.
+TODAY = date(2026, 12, 3)
+
 REMOVE = object()
 """As a value in :func:`with_settings`: delete the key."""
 
@@ -43,7 +48,7 @@ def valid_config(**overrides: Any) -> dict[str, Any]:
     10.0.127.254, services 10.0.80.0/24); ``cp`` (control plane, DNS), workers ``w1`` and
     ``w2`` in tenant ``spark``. Slices are derived from the addresses: 29, 30, 31."""
     config: dict[str, Any] = {
-        "kubernetesVersion": "1.31.4",
+        "kubernetesVersion": "1.35.4",
         "podSubnet": "10.0.0.0/17",
         "podPool": "10.0.64.0/20",
         "gateway": "10.0.127.254",
@@ -84,8 +89,8 @@ def with_settings(config: Mapping[str, Any], changes: Mapping[str, Any]) -> dict
     return result
 
 
-def load(config: Mapping[str, Any], stack: str = "test") -> Platform:
-    return load_platform(config, stack)
+def load(config: Mapping[str, Any], stack: str = "test", today: date = TODAY) -> Platform:
+    return load_platform(config, stack, today)
 
 
 def stack_document(config: Mapping[str, Any]) -> dict[str, Any]:

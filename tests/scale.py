@@ -26,7 +26,7 @@ def scaled_config(workers: int, tenants: int = 1) -> tuple[dict[str, Any], list[
     groups = [worker_names[i::tenants] for i in range(tenants)] if workers else []
     tenant_list = [{"name": f"tenant-{i}", "nodes": group} for i, group in enumerate(groups) if group]
     values = {
-        "kubernetesVersion": "1.31.4",
+        "kubernetesVersion": "1.35.4",
         "podSubnet": "10.0.0.0/12",
         "podPool": "10.8.0.0/14",
         "gateway": "10.15.255.254",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
@@ -26,6 +27,7 @@ from tests.factories import (
     HOST_KEY,
     PLAIN_PRIVATE_KEY,
     REMOVE,
+    TODAY,
     load,
     node,
     stack_document,
@@ -46,9 +48,9 @@ class Case(NamedTuple):
     also: tuple[str, ...] = ()  # other keys the same change rightly reports
 
 
-def problems_of(config: Mapping[str, Any]) -> tuple[ConfigProblem, ...]:
+def problems_of(config: Mapping[str, Any], today: date = TODAY) -> tuple[ConfigProblem, ...]:
     with pytest.raises(ConfigError) as caught:
-        load_platform(config, "test")
+        load_platform(config, "test", today)
     return caught.value.problems
 
 
@@ -147,9 +149,37 @@ CASES = [
         "nodes[2].labels", "node w2 carries spark=spark, tenant spark's selector, without belonging to it", "remove the label",
     ),
     # --- Kubernetes release and images
-    Case("kubernetes-version-malformed", {"kubernetesVersion": "1.31"}, "kubernetesVersion", "'1.31' is not a Kubernetes release", "MAJOR.MINOR.PATCH"),
-    Case("kubernetes-version-too-old", {"kubernetesVersion": "1.27.9"}, "kubernetesVersion", "Kubernetes 1.27.9 is not supported", "from 1.28 to 1.37"),
-    Case("kubernetes-version-too-new", {"kubernetesVersion": "1.38.0"}, "kubernetesVersion", "Kubernetes 1.38.0 is not supported", "from 1.28 to 1.37"),
+    Case("kubernetes-version-malformed", {"kubernetesVersion": "1.35"}, "kubernetesVersion", "'1.35' is not a Kubernetes release", "MAJOR.MINOR.PATCH"),
+    Case(
+        "kubernetes-version-end-of-life", {"kubernetesVersion": "1.31.4"}, "kubernetesVersion",
+        "Kubernetes 1.31.4 is past its end of life and no longer supported",
+        "choose a supported release: 1.35 (end of life 2027-02-28), 1.36 (end of life 2027-06-28), 1.37 (end of life 2027-10-28)",
+    ),
+    Case(
+        "kubernetes-version-too-new", {"kubernetesVersion": "1.38.0"}, "kubernetesVersion",
+        "Kubernetes 1.38.0 is newer than the support table", "adding its row to components/versions.py",
+    ),
+    Case("end-of-life-allowed-for-another-minor", {"allowEndOfLife": "1.34"}, "allowEndOfLife", "it names 1.34 but the stack runs Kubernetes 1.35", "write '1.35'"),
+    Case("end-of-life-allowed-while-supported", {"allowEndOfLife": "1.35"}, "allowEndOfLife", "supported until 2027-02-28: there is nothing to allow", "remove allowEndOfLife"),
+    Case("end-of-life-allowed-as-a-float", {"allowEndOfLife": 1.35}, "allowEndOfLife", "input should be a valid string", "documented type"),
+    Case("end-of-life-allowed-not-a-minor", {"allowEndOfLife": "1.35.4"}, "allowEndOfLife", "'1.35.4' is not a Kubernetes minor release", "'1.35'"),
+    Case("cgroup-v1-unknown-choice", {"cgroupV1": "yes"}, "cgroupV1", "input should be 'refuse' or 'allow'", "documented type"),
+    # --- packages: repositories, containerd, registry mirrors
+    Case("package-repository-url-without-scheme", {"packageRepository": {"url": "mirror.example.com/k8s/", "signingKeyUrl": "https://mirror.example.com/k8s/Release.key"}}, "packageRepository.url", "is not an apt repository URL", "http(s)://host"),
+    Case("package-repository-without-key", {"packageRepository": {"url": "https://mirror.example.com/k8s/"}}, "packageRepository", "the repository has no signing key", "signingKey"),
+    Case("package-repository-with-two-keys", {"packageRepository": {"url": "https://mirror.example.com/k8s/", "signingKey": "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQ\n-----END PGP PUBLIC KEY BLOCK-----\n", "signingKeyUrl": "https://mirror.example.com/k8s/Release.key"}}, "packageRepository", "give exactly one of signingKey and signingKeyUrl", "not both"),
+    Case("package-repository-key-not-armoured", {"packageRepository": {"url": "https://mirror.example.com/k8s/", "signingKey": "mQINBGMHoXcBEAD"}}, "packageRepository.signingKey", "not an ASCII-armoured public key", "gpg --armor --export"),
+    Case("package-repository-flat-with-components", {"packageRepository": {"url": "https://mirror.example.com/k8s/", "components": ["main"], "signingKeyUrl": "https://mirror.example.com/k8s/Release.key"}}, "packageRepository", "is a path (a flat repository), which takes no components", "remove components"),
+    Case("containerd-repository-suite-without-components", {"containerd": {"repository": {"url": "https://mirror.example.com/docker", "suite": "bookworm", "signingKeyUrl": "https://mirror.example.com/docker/gpg"}}}, "containerd.repository", "suite 'bookworm' needs at least one component", "[stable]"),
+    Case("containerd-version-malformed", {"containerd": {"version": "latest"}}, "containerd.version", "'latest' is not a Debian package version", "2.2.*"),
+    Case("containerd-version-too-old", {"containerd": {"version": "2.1.4-1"}}, "containerd.version", "containerd 2.1.4-1 is older than 2.1.5, the oldest containerd 2.x that containerd's support matrix recommends for Kubernetes 1.35", "use 2.2.*"),
+    Case("containerd-1.7-for-1.36", {"kubernetesVersion": "1.36.3", "containerd": {"version": "1.7.*"}}, "containerd.version", "containerd 1.7.* is older than 2.2.0", "use 2.3.*"),
+    Case("containerd-package-malformed", {"containerd": {"package": "Containerd IO"}}, "containerd.package", "is not a Debian package name", "containerd.io"),
+    Case("registry-mirror-url-without-scheme", {"registryMirrors": [{"registry": "docker.io", "mirror": "mirror.example.com:5000"}]}, "registryMirrors[0].mirror", "is not a registry URL", "https://host[:port]"),
+    Case("registry-mirror-registry-with-scheme", {"registryMirrors": [{"registry": "https://docker.io", "mirror": "https://mirror.example.com"}]}, "registryMirrors[0].registry", "is not a registry host", "host[:port]"),
+    Case("registry-mirror-relative-ca", {"registryMirrors": [{"registry": "docker.io", "mirror": "https://mirror.example.com", "caFile": "ca.pem"}]}, "registryMirrors[0].caFile", "'ca.pem' is not an absolute path", "/etc/ssl/certs/mirror-ca.pem"),
+    Case("registry-mirror-twice", {"registryMirrors": [{"registry": "docker.io", "mirror": "https://a.example.com"}, {"registry": "docker.io", "mirror": "https://b.example.com"}]}, "registryMirrors[1].registry", "registry docker.io already has a mirror (registryMirrors[0])", "one entry"),
+    Case("api-server-cert-san-with-scheme", {"apiServerCertSANs": ["https://k8s.example.com"]}, "apiServerCertSANs[0]", "is not a host name or IPv4 address", "without scheme or port"),
     Case("image-repository-with-scheme", {"imageRepository": "https://registry.k8s.io"}, "imageRepository", "is not a valid image repository", "without a tag"),
     Case("image-repository-with-tag", {"imageRepository": "mirror.example.com/k8s:v1"}, "imageRepository", "is not a valid image repository", "mirror.example.com:5000/k8s"),
     Case("image-repository-trailing-newline", {"imageRepository": "registry.k8s.io\n"}, "imageRepository", "is not a valid image repository", "registry.k8s.io"),
@@ -193,6 +223,52 @@ def test_bad_setting_is_reported_at_its_key_with_a_fix(case: Case) -> None:
     problems = problems_of(with_settings(valid_config(), case.changes))
     assert_reported(problems, case.key, case.message, case.fix)
     assert {p.key for p in problems} == {case.key, *case.also}, problems
+
+
+# ---------------------------------------------------------------------------- end of life
+
+AFTER_1_35 = date(2027, 3, 1)
+
+
+def test_a_release_is_supported_through_its_end_of_life_day() -> None:
+    """1.35's end of life is 2027-02-28 (kubernetes.io): that day it still loads."""
+    assert load(valid_config(), today=date(2027, 2, 28)).version.minor == 35
+
+
+def test_a_release_past_its_end_of_life_is_refused_naming_the_supported_ones() -> None:
+    """The day after, the stack is refused with one problem that names what is still
+    supported (1.35 no longer among them) and the explicit way to keep running it."""
+    [problem] = problems_of(valid_config(), today=AFTER_1_35)
+    assert problem.key == "kubernetesVersion"
+    assert problem.message == "Kubernetes 1.35 reached its end of life on 2027-02-28 (no security fixes since)"
+    assert problem.fix == (
+        "upgrade to a supported release: 1.36 (end of life 2027-06-28), 1.37 (end of life 2027-10-28); "
+        "or, knowingly and for a while, set allowEndOfLife: '1.35'"
+    )
+
+
+def test_an_end_of_life_release_runs_only_with_the_explicit_opt_in_and_a_warning() -> None:
+    """allowEndOfLife naming the release lets it load, and the platform carries the
+    warning every `pulumi up` and `render` prints."""
+    platform = load(with_settings(valid_config(), {"allowEndOfLife": "1.35"}), today=AFTER_1_35)
+    assert platform.end_of_life_warning == (
+        "Kubernetes 1.35 reached its end of life on 2027-02-28 and gets no security fixes; the stack runs it "
+        "because allowEndOfLife is '1.35'. Upgrade kubernetesVersion."
+    )
+    assert load(valid_config()).end_of_life_warning is None
+
+
+def test_render_refuses_the_dev_stack_once_its_release_is_past_end_of_life(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`render` judges releases on the clock: on 2027-03-01 the dev stack (1.35) is refused
+    with the end-of-life problem (exit 2, nothing written)."""
+    from components import __main__ as cli, validation
+
+    monkeypatch.setattr(validation, "today", lambda: AFTER_1_35)
+    assert cli.main(["render", "--stack", "dev", "--out", str(tmp_path / "out")]) == 2
+    assert "spark-on-metal:kubernetesVersion: Kubernetes 1.35 reached its end of life on 2027-02-28" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 # ---------------------------------------------------------------------------- stack files
@@ -247,7 +323,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
         valid_config(),
         {
             "gateway": "10.1.0.1",
-            "kubernetesVersion": "1.31",
+            "kubernetesVersion": "1.35",
             "apiPort": "abc",
             "clusterNmae": "x",
             "nodes[1].adress": "10.0.0.62",

@@ -2,8 +2,8 @@
 
 The CNI conflist is checked field by field against the network plan, then handed to the
 real host-local plugin (from /usr/lib/cni) inside a throwaway network namespace. The
-kubeadm documents are checked for both config API versions (dev: 1.31, v1beta4; prod:
-1.30, v1beta3) against the settings the design depends on.
+kubeadm documents (kubeadm.k8s.io/v1beta4 for every supported release: dev 1.35, prod
+1.36) are checked against the settings the design depends on.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from components.hostfiles import cni, hostnet, kubeadm
 from components.network import NodeNetwork, plan
 from components.stack import load_stack_file
 from tests.conftest import RenderedStack
+from tests.factories import load, node, valid_config, with_settings
 
 HOST_LOCAL = Path("/usr/lib/cni/host-local")
 ADMISSION_PLUGINS = {"NodeRestriction", "PodNodeSelector", "PodTolerationRestriction"}
@@ -45,7 +46,7 @@ class Expected(NamedTuple):
 EXPECTED = {
     "dev": Expected("kubeadm.k8s.io/v1beta4", list, "registry.k8s.io", "10.99.0.11:6443", "10.99.64.0/20", "10.99.80.0/24", ["10.99.0.11"]),
     "prod": Expected(
-        "kubeadm.k8s.io/v1beta3", dict, "registry.aliyuncs.com/google_containers",
+        "kubeadm.k8s.io/v1beta4", list, "registry.aliyuncs.com/google_containers",
         "k8s-api.hadooptest.internal:6443", "10.0.64.0/20", "10.0.80.0/24", ["10.0.0.61", "10.0.0.65"],
     ),
 }
@@ -70,7 +71,7 @@ def documents(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def extra_args(value: Any, expected: Expected) -> dict[str, str]:
-    """extraArgs in the form the config API requires: v1beta4 a list of name/value, v1beta3 a map."""
+    """extraArgs in the form the config API requires: v1beta4 a list of name/value pairs."""
     assert isinstance(value, expected.extra_args_type), value
     if isinstance(value, list):
         assert all(set(item) == {"name", "value"} for item in value), value
@@ -85,11 +86,13 @@ def extra_args(value: Any, expected: Expected) -> dict[str, str]:
 @pytest.mark.parametrize("stack", STACKS)
 def test_conflist_has_what_macvlan_and_host_local_read(stack: str, rendered_stack: RenderedStack) -> None:
     """macvlan: type, master (the node's uplink), mode bridge; host-local: one range on the
-    layer-2 subnet from the node's slice, the physical gateway, and the plan's routes."""
+    layer-2 subnet from the node's slice, the physical gateway, and the plan's routes;
+    then portmap with the portMappings capability (a pod's hostPort)."""
     for platform, net in node_networks(stack):
         conflist = rendered_conflist(rendered_stack(stack), net.name)
         assert conflist["cniVersion"] == cni.CNI_VERSION and conflist["name"] == cni.NETWORK_NAME
-        [plugin] = conflist["plugins"]
+        plugin, portmap = conflist["plugins"]
+        assert portmap == {"type": "portmap", "capabilities": {"portMappings": True}}
         assert (plugin["type"], plugin["master"], plugin["mode"]) == ("macvlan", net.uplink, "bridge")
         ipam = plugin["ipam"]
         assert ipam["type"] == "host-local"
@@ -260,12 +263,25 @@ def test_tenant_nodes_register_with_their_tenant_taint(rendered_stack: RenderedS
 # ---------------------------------------------------------------------------- the rest
 
 
-def test_containerd_config_is_toml_with_systemd_cgroups_and_the_mirrors_pause_image(rendered_stack: RenderedStack) -> None:
-    """containerd reads valid TOML: SystemdCgroup on, the sandbox image from the mirror."""
+def test_containerd_config_is_containerd_2_format_with_systemd_cgroups_and_kubeadms_pause(rendered_stack: RenderedStack) -> None:
+    """containerd 2.x's format (version 3, the cri.v1 plugin ids): kubeadm 1.36's pause
+    image from the mirror pinned as the sandbox, SystemdCgroup on, the CNI directories,
+    registry hosts under certs.d, restrict_oom_score_adj as the stack says."""
     text = (rendered_stack("prod") / "nodes" / "hadooptest-cp" / "etc/containerd/config.toml").read_text()
-    cri = tomllib.loads(text)["plugins"]["io.containerd.grpc.v1.cri"]
-    assert cri["sandbox_image"] == "registry.aliyuncs.com/google_containers/pause:3.9"
-    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
+    config = tomllib.loads(text)
+    assert config["version"] == 3
+    assert set(config["plugins"]) == {"io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"}
+    images, runtime = config["plugins"]["io.containerd.cri.v1.images"], config["plugins"]["io.containerd.cri.v1.runtime"]
+    assert images == {
+        "pinned_images": {"sandbox": "registry.aliyuncs.com/google_containers/pause:3.10.2"},
+        "registry": {"config_path": "/etc/containerd/certs.d"},
+    }
+    assert runtime["containerd"]["runtimes"]["runc"] == {"runtime_type": "io.containerd.runc.v2", "options": {"SystemdCgroup": True}}
+    assert runtime["cni"] == {"bin_dirs": ["/opt/cni/bin"], "conf_dir": "/etc/cni/net.d"}
+    assert runtime["restrict_oom_score_adj"] is False
+    dev = tomllib.loads((rendered_stack("dev") / "nodes" / "cp1" / "etc/containerd/config.toml").read_text())
+    assert dev["plugins"]["io.containerd.cri.v1.runtime"]["restrict_oom_score_adj"] is True
+    assert dev["plugins"]["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == "registry.k8s.io/pause:3.10.1"
 
 
 def test_kubelet_resolv_conf_lists_upstreams_with_the_dns_remedies(rendered_stack: RenderedStack) -> None:
@@ -305,3 +321,159 @@ def test_rendered_host_scripts_are_executable_files_in_their_steps() -> None:
             assert f"ExecStart={script} apply\n" in unit
         assert (hostnet.DNS_NOTRACK_SCRIPT in files) is is_dns
     assert kubeadm.init_file(platform).mode == kubeadm.join_file(platform, platform.nodes[1]).mode == "0600"
+
+
+# ---------------------------------------------------------------------------- releases, cgroups, pods
+
+
+def init_documents(platform: Platform) -> dict[str, dict[str, Any]]:
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(kubeadm.init_file(platform).content)}
+
+
+def join_documents(platform: Platform, name: str) -> dict[str, dict[str, Any]]:
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(kubeadm.join_file(platform, platform.node(name)).content)}
+
+
+def test_cgroup_v1_allowed_turns_off_kubelets_refusal_and_the_preflight_check() -> None:
+    """cgroupV1: allow (the dev stack, for the lab's cgroup v1 machines): kubelet's
+    failCgroupV1 false, and SystemVerification skipped at init and at every join."""
+    platform = load(with_settings(valid_config(), {"cgroupV1": "allow"}))
+    docs = init_documents(platform)
+    assert docs["KubeletConfiguration"]["failCgroupV1"] is False
+    assert docs["InitConfiguration"]["nodeRegistration"]["ignorePreflightErrors"] == ["SystemVerification"]
+    for name in ("w1", "w2"):
+        assert join_documents(platform, name)["JoinConfiguration"]["nodeRegistration"]["ignorePreflightErrors"] == ["SystemVerification"]
+
+
+def test_cgroup_v1_refused_by_default_leaves_kubelet_and_kubeadm_strict() -> None:
+    """By default nothing relaxes: no failCgroupV1 (kubelet's default true), no skipped check."""
+    platform = load(valid_config())
+    docs = init_documents(platform)
+    assert "failCgroupV1" not in docs["KubeletConfiguration"]
+    assert "ignorePreflightErrors" not in docs["InitConfiguration"]["nodeRegistration"]
+    assert "ignorePreflightErrors" not in join_documents(platform, "w1")["JoinConfiguration"]["nodeRegistration"]
+
+
+@pytest.mark.parametrize(("prefix", "max_pods"), [(25, 110), (26, 62), (28, 14)])
+def test_kubelet_max_pods_never_exceeds_a_nodes_slice(prefix: int, max_pods: int) -> None:
+    """kubelet's 110 when a slice holds more (a /25: 126 addresses), else the slice's size."""
+    platform = load(with_settings(valid_config(), {"podSlicePrefix": prefix}))
+    assert init_documents(platform)["KubeletConfiguration"]["maxPods"] == max_pods
+
+
+def test_every_document_uses_kubeadm_v1beta4() -> None:
+    """Every supported release reads v1beta4 (v1beta3 is gone from kubeadm 1.37)."""
+    for version in ("1.35.4", "1.36.3", "1.37.2"):
+        platform = load(with_settings(valid_config(), {"kubernetesVersion": version}))
+        kinds = [*init_documents(platform).values(), *join_documents(platform, "w1").values()]
+        assert {doc["apiVersion"] for doc in kinds if doc["kind"] in ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration")} == {
+            "kubeadm.k8s.io/v1beta4"
+        }
+
+
+# ---------------------------------------------------------------------------- control planes
+
+
+def two_control_planes() -> dict[str, Any]:
+    return with_settings(valid_config(), {"nodes[3]": node("cp2", "10.0.0.60", "control-plane")})
+
+
+def test_adding_a_control_plane_leaves_the_first_ones_init_inputs_unchanged() -> None:
+    """init.yaml (and so the kubeadm-init step) is the same byte for byte with a second
+    control plane; its certSANs are the endpoint and apiServerCertSANs, nothing per node."""
+    one, two = load(valid_config()), load(two_control_planes())
+    assert kubeadm.init_file(one) == kubeadm.init_file(two)
+    assert init_documents(two)["ClusterConfiguration"]["apiServer"]["certSANs"] == ["10.0.0.61"]
+    sans = load(with_settings(valid_config(), {"apiEndpoint": "k8s.example.com", "apiServerCertSANs": ["10.0.0.100", "api.example.com"]}))
+    assert init_documents(sans)["ClusterConfiguration"]["apiServer"]["certSANs"] == ["10.0.0.100", "api.example.com", "k8s.example.com"]
+
+
+def test_every_control_plane_gets_the_admission_configuration() -> None:
+    """A joining control plane's kubeadm-join step installs the admission file the API
+    server's static pod mounts (the same file the first one gets); workers get none."""
+    from components.steps import steps_for
+
+    platform = load(two_control_planes())
+    steps = {(step.name, step.node): step for step in steps_for(platform)}
+    init_files = {f.path: f for f in steps[("kubeadm-init", "cp")].files}
+    cp2_files = {f.path: f for f in steps[("kubeadm-join", "cp2")].files}
+    assert cp2_files[kubeadm.ADMISSION_CONFIG] == init_files[kubeadm.ADMISSION_CONFIG]
+    assert kubeadm.ADMISSION_CONFIG not in {f.path for f in steps[("kubeadm-join", "w1")].files}
+    cluster = init_documents(platform)["ClusterConfiguration"]
+    assert {"name": "admission-control-config-file", "value": kubeadm.ADMISSION_CONFIG} in cluster["apiServer"]["extraArgs"]
+
+
+# ---------------------------------------------------------------------------- containerd, mirrors, apt
+
+
+def test_registry_mirrors_become_containerd_hosts_files() -> None:
+    """One certs.d/<registry>/hosts.toml per mirror: the registry's own server (docker.io's
+    is registry-1.docker.io), the mirror for pull and resolve, its CA when given."""
+    from components.hostfiles import containerd
+
+    platform = load(with_settings(valid_config(), {"registryMirrors": [
+        {"registry": "docker.io", "mirror": "https://mirror.example.com:5000", "caFile": "/etc/ssl/certs/mirror-ca.pem"},
+        {"registry": "quay.io", "mirror": "https://mirror.example.com/quay"},
+    ]}))
+    files = {f.path: f.content for f in containerd.files(platform)}
+    assert files["/etc/containerd/certs.d/docker.io/hosts.toml"] == (
+        "# spark-on-metal: pulls of docker.io images go to its mirror first\n"
+        "server = 'https://registry-1.docker.io'\n\n"
+        "[host.'https://mirror.example.com:5000']\n"
+        "  capabilities = ['pull', 'resolve']\n"
+        "  ca = '/etc/ssl/certs/mirror-ca.pem'\n"
+    )
+    assert tomllib.loads(files["/etc/containerd/certs.d/quay.io/hosts.toml"]) == {
+        "server": "https://quay.io", "host": {"https://mirror.example.com/quay": {"capabilities": ["pull", "resolve"]}},
+    }
+
+
+def test_default_apt_sources_are_pkgs_k8s_io_of_the_minor_and_dockers_containerd() -> None:
+    """Each source names its own armoured keyring; the keys are downloaded by prepare-host
+    (none is rendered inline)."""
+    from components.hostfiles import packages
+
+    platform = load(with_settings(valid_config(), {"kubernetesVersion": "1.36.3"}))
+    kube, runtime = packages.repositories(platform)
+    assert kube.sources_file().content == (
+        "deb [signed-by=/etc/apt/keyrings/spark-on-metal-kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /\n"
+    )
+    assert runtime.sources_file().content == (
+        "deb [signed-by=/etc/apt/keyrings/spark-on-metal-containerd.asc] https://download.docker.com/linux/debian bookworm stable\n"
+    )
+    assert kube.key_download() == "/etc/apt/keyrings/spark-on-metal-kubernetes.asc https://pkgs.k8s.io/core:/stable:/v1.36/deb/Release.key"
+    assert kube.key_file() is None and runtime.key_file() is None
+
+
+ARMOURED = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGMHoXcBEADOTCq1\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+
+def test_an_air_gapped_site_names_its_mirror_and_inline_keys() -> None:
+    """packageRepository and containerd.repository with inline keys: the keys land as
+    files at the keyrings the source lines name, and nothing is downloaded."""
+    from components.hostfiles import packages
+    from components.steps import prepare_host
+
+    platform = load(with_settings(valid_config(), {
+        "packageRepository": {"url": "http://apt.site.example/kubernetes/", "signingKey": ARMOURED},
+        "containerd": {"package": "containerd", "version": "2.2.9-1.1",
+                       "repository": {"url": "http://apt.site.example/runtime", "suite": "bookworm", "components": ["main"], "signingKey": ARMOURED}},
+    }))
+    kube, runtime = packages.repositories(platform)
+    assert kube.sources_file().content == "deb [signed-by=/etc/apt/keyrings/spark-on-metal-kubernetes.asc] http://apt.site.example/kubernetes/ /\n"
+    assert runtime.sources_file().content == "deb [signed-by=/etc/apt/keyrings/spark-on-metal-containerd.asc] http://apt.site.example/runtime bookworm main\n"
+    step = prepare_host.step(platform, platform.node("w1"))
+    files = {f.path: f.content for f in step.files}
+    assert files[kube.keyring] == files[runtime.keyring] == ARMOURED
+    assert step.variables["APT_KEY_DOWNLOADS"] == ""
+    assert (step.variables["CONTAINERD_PACKAGE"], step.variables["CONTAINERD_VERSION"]) == ("containerd", "2.2.9-1.1")
+    assert {f.path for f in step.later_files} == {kube.sources_path, runtime.sources_path}
+    assert not {f.path for f in step.files} & {kube.sources_path, runtime.sources_path}, "a source line only after its key"
+
+
+def test_kube_proxy_leaves_conntrack_alone_only_when_the_stack_says_so() -> None:
+    """kubeProxy.conntrackMaxPerCore: 0 (the dev stack: a network namespace cannot write
+    nf_conntrack_max) reaches kube-proxy's configuration; unset, kube-proxy keeps its own."""
+    dev = init_documents(load_stack_file("dev"))["KubeProxyConfiguration"]
+    assert dev["conntrack"] == {"maxPerCore": 0}
+    assert "conntrack" not in init_documents(load(valid_config()))["KubeProxyConfiguration"]

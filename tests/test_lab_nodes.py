@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 from pathlib import Path
 
 from lab import Lab, LabNodeSpec
+from lab.nodes import capabilities
 from lab.proc import wait_until
 from lab.testing import LabFactory, requires_root
 
@@ -46,12 +48,15 @@ def test_node_file_systems_are_private_and_copy_on_write(lab: Lab) -> None:
     assert (lab.node_dirs("cp1").upper / "etc/som-lab-probe").read_text() == "cp1-only\n"
 
 
-def test_nsenter_on_the_recorded_pids_enters_the_node(lab: Lab) -> None:
-    for pid in (lab.init_pid("w2"), lab.sshd_pid("w2")):
-        result = subprocess.run(["nsenter", "-t", str(pid), "-m", "-n", "-r", "-w", "ip", "-4", "-o", "addr"],
-                                capture_output=True, text=True, check=True)
-        assert "10.99.0.13/17" in result.stdout and "10.99.0.11" not in result.stdout
-    assert lab.node_exec("w2", ["hostname"]).stdout == "w2\n"
+def test_entering_a_node_gives_its_namespaces_cgroups_and_reduced_capabilities(lab: Lab) -> None:
+    argv = lab.enter_argv("w2", ["sh", "-c", "ip -4 -o addr; hostname; cat /proc/self/status /proc/self/cgroup"])
+    assert argv[0] == capabilities.SETPRIV and "-a" not in argv
+    result = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert "10.99.0.13/17" in result.stdout and "10.99.0.11" not in result.stdout
+    assert "\nw2\n" in result.stdout
+    assert capabilities.has_dropped(capabilities.bounding_set(result.stdout)) == []
+    cgroup_lines = [line for line in result.stdout.splitlines() if re.match(r"\d+:[^:]*:/", line)]
+    assert cgroup_lines and all(line.endswith(":/") for line in cgroup_lines), "the root of the node's cgroups"
 
 
 def test_machine_wide_settings_are_out_of_reach(lab: Lab) -> None:

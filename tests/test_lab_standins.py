@@ -1,9 +1,8 @@
-"""The small stand-ins (apt-get, apt-mark, systemctl, kubectl, kubelet, curl, gpg, swap,
-modprobe) and the simulated reboot that replays enabled units."""
+"""The small stand-ins (apt-get, apt-mark, kubectl, kubelet, curl, gpg, swap, modprobe),
+and the units of stand-in packages, which the nodes' real systemd runs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lab import Lab
@@ -51,31 +50,16 @@ def test_apt_mark_hold_is_honoured_by_apt_get(lab: Lab) -> None:
     assert sh(lab, "cp1", "apt-get remove -y kubeadm; command -v kubeadm")[0] == 1
 
 
-UNIT = """\
-[Unit]
-Description=som-lab probe
-[Service]
-Type=oneshot
-Environment=GREETING=hello
-ExecStart=/bin/sh -c 'echo $GREETING >> /var/log/probe.log'
-[Install]
-WantedBy=multi-user.target
-"""
-
-
-def test_systemctl_tracks_enabled_and_active_units_and_runs_oneshots(lab: Lab) -> None:
-    lab.write_file("w2", "/etc/systemd/system/probe.service", UNIT)
-    assert sh(lab, "w2", "systemctl is-enabled probe") == (1, "disabled\n", "")
-    assert sh(lab, "w2", "systemctl daemon-reload && systemctl enable --now probe.service")[0] == 0
-    assert sh(lab, "w2", "systemctl is-enabled probe.service; systemctl is-active probe")[1] == "enabled\nactive\n"
-    assert lab.read_file("w2", "/var/log/probe.log") == "hello\n"
-    assert sh(lab, "w2", "systemctl enable kubelet && systemctl is-active kubelet")[:2] == (3, "inactive\n")
-    assert sh(lab, "w2", "systemctl stop probe; systemctl is-active -q probe")[:2] == (3, "")
-    assert sh(lab, "w2", "systemctl disable kubelet; systemctl is-enabled kubelet")[1] == "disabled\n"
-    lab.write_file("w2", "/etc/systemd/system/broken.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
-    code, out, _ = sh(lab, "w2", "systemctl start broken")
-    assert code == 1 and "Job for broken.service failed" in out
-    assert ["systemctl", "daemon-reload"] in [c["argv"] for c in lab.calls("w2")]
+def test_installed_kubelet_and_containerd_are_units_the_real_systemd_runs(lab: Lab) -> None:
+    install_kubernetes(lab, "w2", "1.31.4-1.1")
+    assert sh(lab, "w2", "apt-get install -y containerd")[0] == 0
+    assert sh(lab, "w2", "systemctl is-enabled kubelet containerd")[1] == "disabled\ndisabled\n"
+    code, out, err = sh(lab, "w2", "systemctl enable --now kubelet containerd && systemctl is-active kubelet containerd")
+    assert (code, out) == (0, "active\nactive\n"), err
+    assert ["kubelet"] in [c["argv"] for c in lab.calls("w2") if c["tool"] == "kubelet"], "systemd ran the stand-in"
+    assert sh(lab, "w2", "systemctl restart containerd && systemctl disable --now kubelet")[0] == 0
+    assert sh(lab, "w2", "apt-get remove -y kubelet && systemctl is-enabled kubelet")[1] == ""
+    assert not lab.node_path("w2", "/lib/systemd/system/kubelet.service").exists()
 
 
 def test_kubectl_needs_a_kubeconfig_and_answers_node_commands(lab: Lab) -> None:
@@ -119,46 +103,3 @@ def test_sysctl_applies_net_keys_and_only_records_machine_wide_ones(lab: Lab) ->
     code, _, err = sh(lab, "cp1", "sysctl -w net.ipv4.no_such_key=1")
     assert code == 1 and "net.ipv4.no_such_key" in err
     assert ["sysctl", "--system"] in [c["argv"] for c in lab.calls("cp1")]
-
-
-HOSTNET_UNIT = """\
-[Unit]
-Description=Move the host address onto a macvlan sibling of the pods
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/som-hostnet
-[Install]
-WantedBy=multi-user.target
-"""
-HOSTNET = """\
-#!/bin/sh
-set -e
-ip link add mac0 link eth0 type macvlan mode bridge
-ip link set mac0 up
-ip addr del 10.99.0.12/17 dev eth0
-ip addr add 10.99.0.12/17 dev mac0
-ip route add default via 10.99.127.254 dev mac0
-"""
-
-
-def test_simulate_reboot_replays_enabled_units_and_keeps_files(lab: Lab) -> None:
-    lab.write_file("w1", "/usr/local/sbin/som-hostnet", HOSTNET, 0o755)
-    lab.write_file("w1", "/etc/systemd/system/som-hostnet.service", HOSTNET_UNIT)
-    lab.write_file("w1", "/etc/systemd/system/not-enabled.service", UNIT)
-    lab.write_file("w1", "/etc/sysctl.d/90-som.conf", "net.ipv4.ip_forward = 1\nvm.swappiness = 1\n")
-    assert sh(lab, "w1", "systemctl enable som-hostnet && ip link add scratch type bridge")[0] == 0
-    old_sshd = lab.sshd_pid("w1")
-
-    report = lab.simulate_reboot("w1")
-
-    assert report["units"] == [{"unit": "som-hostnet.service", "returncode": 0}]
-    assert {"key": "net.ipv4.ip_forward", "value": "1", "ok": True} in report["sysctl"]
-    assert all(not entry["key"].startswith("vm.") for entry in report["sysctl"])
-    links = sh(lab, "w1", "ip -o link show | cut -d: -f2")[1].split()
-    assert "mac0@eth0" in links and "scratch" not in links
-    assert "10.99.0.12/17" in sh(lab, "w1", "ip -4 -o addr show dev mac0")[1]
-    assert sh(lab, "w1", "sysctl -n net.ipv4.ip_forward")[1] == "1\n"
-    assert not lab.node_path("w1", "/var/log/probe.log").exists()
-    assert lab.sshd_pid("w1") != old_sshd
-    assert lab.ssh("w1", "hostname").stdout == "w1\n"
-    assert json.loads(lab.read_file("w1", "/var/lib/som-lab/systemctl.json"))["enabled"] == ["som-hostnet.service"]

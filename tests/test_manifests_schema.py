@@ -46,7 +46,7 @@ def test_validator_catches_an_unknown_field() -> None:
     objects, version = _broken_daemon_set()
     [problem] = validate.validate(objects, version)
     assert problem.startswith("DaemonSet kube-system/spark-on-metal-dns: spec.template.spec:")
-    assert "hostNetwrok" in problem and "Kubernetes 1.30 schema" in problem
+    assert "hostNetwrok" in problem and "Kubernetes 1.36 schema" in problem
 
 
 def test_validator_catches_a_broken_embedded_pod_template() -> None:

@@ -36,7 +36,7 @@ class Rack:
         return self.network["podSlicePrefix"]
 
     def config(self, nodes: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[str, Any]:
-        return {"kubernetesVersion": "1.31.4", "sshPrivateKey": SECRET, **self.network, "nodes": list(nodes)}
+        return {"kubernetesVersion": "1.35.4", "sshPrivateKey": SECRET, **self.network, "nodes": list(nodes)}
 
     def plan(self, nodes: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> NetworkPlan:
         return plan(load(self.config(nodes)))

@@ -165,3 +165,25 @@ def test_readme_names_the_commands_ci_runs() -> None:
     root = Path(__file__).resolve().parent.parent
     assert "bash scripts/test.sh" in (root / "README.md").read_text()
     assert "scripts/test.sh" in (root / ".ci" / "run").read_text()
+
+
+def test_readme_air_gapped_example_is_a_valid_stack() -> None:
+    """The README's air-gapped example, added to a valid stack, validates and renders the
+    sources, keys and mirrors it promises."""
+    import re as regex
+
+    from components.hostfiles import containerd, packages
+    from tests.factories import load, valid_config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    match = regex.search(r"An air-gapped site, in its stack file:\n\n```yaml\n(.*?)```", readme, regex.S)
+    assert match, "README.md lost its air-gapped example"
+    settings = {key.removeprefix(f"{PROJECT}:"): value for key, value in yaml.safe_load(match[1]).items()}
+    platform = load({**valid_config(kubernetesVersion="1.36.3"), **settings})
+    kube, runtime = packages.repositories(platform)
+    assert kube.key_file() is not None and kube.key_download() is None
+    assert runtime.sources_file().content.endswith("http://apt.site.example/docker bookworm stable\n")
+    assert platform.pause_image == "mirror.site.example:5000/k8s/pause:3.10.2"
+    assert {f.path for f in containerd.files(platform)} >= {
+        "/etc/containerd/certs.d/docker.io/hosts.toml", "/etc/containerd/certs.d/mirror.site.example:5000/hosts.toml",
+    }

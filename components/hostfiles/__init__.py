@@ -16,6 +16,9 @@ class HostFile:
     path: str
     content: str
     mode: str = "0644"
+    # The host's own file at this path (one that is not ours) is kept aside when ours first
+    # replaces it, and put back when ours is removed.
+    keeps_previous: bool = False
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):

@@ -3,6 +3,10 @@
 Pods join the flat layer-2 network directly (no overlay). Their routes: the physical
 gateway by default, and the service CIDR through the node's own address, because macvlan
 egress never passes the host's iptables where kube-proxy's service rules live.
+
+``portmap`` follows in the chain, so a pod's ``hostPort`` works: kubelet hands the port
+mappings to the runtime, and only a plugin with the ``portMappings`` capability turns them
+into DNAT rules on the host.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import json
 
 from components.config import Platform
 from components.hostfiles import HostFile
+from components.hostfiles.containerd import CNI_CONF_DIR
 from components.network import NodeNetwork
 
 CNI_VERSION = "1.0.0"
-CONF_DIR = "/etc/cni/net.d"
+CONF_DIR = CNI_CONF_DIR
 # "00-" sorts before anything a distribution's containerd package drops into net.d
 # (kubelet/containerd use the lexically first config).
 CONF_PATH = f"{CONF_DIR}/00-spark-on-metal.conflist"
@@ -46,7 +51,8 @@ def conflist(platform: Platform, node: NodeNetwork) -> dict:
                     ],
                     "routes": [{"dst": str(route.destination), "gw": str(route.via)} for route in node.routes],
                 },
-            }
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
         ],
     }
 

@@ -3,7 +3,10 @@
 Choices made here, and why:
 
 - ``controlPlaneEndpoint`` is set from day one, so a second control-plane node can join
-  later without re-issuing every certificate and kubeconfig.
+  later without re-issuing every certificate and kubeconfig. The API server's extra
+  certSANs are the endpoint and ``apiServerCertSANs`` only: kubeadm adds each control
+  plane's own address to that node's certificate, and a SAN list that grew with every
+  control plane would change the first one's ``kubeadm init`` inputs.
 - The API server runs NodeRestriction, PodNodeSelector and PodTolerationRestriction: the
   namespace annotations that pin a tenant to its nodes and tolerations are enforced by
   the API server, not by convention.
@@ -22,6 +25,12 @@ Choices made here, and why:
   addon is disabled in the stored ClusterConfiguration (v1beta4) and its phase skipped.
 - kubelet's ``clusterDNS`` is the DNS nodes' own addresses (no service VIP, so no
   DNAT/conntrack on the DNS path), at most three: glibc reads no more.
+- kubelet's ``maxPods`` never exceeds the addresses of a node's pod slice (a pod beyond
+  them would never get an address).
+- Hosts on cgroup v1 (``cgroupV1: allow``): kubelet's ``failCgroupV1: false`` and kubeadm's
+  SystemVerification preflight (which fails on cgroup v1 from 1.35) skipped, on every node.
+- Every control plane gets the admission configuration file: a joining control plane's
+  API server is rendered from the same ClusterConfiguration and exits without it.
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile
 from components.hostfiles.containerd import SOCKET
 from components.hostfiles.resolv import KUBELET_RESOLV_CONF
+from components.network import usable_per_slice
 from components.taints import registration_taints
+from components.versions import KUBEADM_API
 
 KUBEADM_DIR = "/etc/kubernetes/kubeadm"
 INIT_CONFIG = f"{KUBEADM_DIR}/init.yaml"
@@ -53,11 +64,12 @@ TOKEN_PLACEHOLDER = "@@JOIN_TOKEN@@"
 CA_HASH_PLACEHOLDER = "@@CA_CERT_HASH@@"
 CERTIFICATE_KEY_PLACEHOLDER = "@@CERTIFICATE_KEY@@"
 
+KUBELET_DEFAULT_MAX_PODS = 110  # kubelet's own default (and Kubernetes' tested per-node limit)
+CGROUP_V1_PREFLIGHT = "SystemVerification"  # the kubeadm preflight check that refuses cgroup v1
 
-def _args(platform: Platform, values: dict[str, str]) -> Any:
-    """extraArgs: a map in v1beta3, a list of name/value pairs in v1beta4."""
-    if platform.version.kubeadm_api.endswith("v1beta3"):
-        return dict(values)
+
+def _args(values: dict[str, str]) -> list[dict[str, str]]:
+    """extraArgs in v1beta4: a list of name/value pairs (order kept, names may repeat)."""
     return [{"name": name, "value": value} for name, value in values.items()]
 
 
@@ -72,12 +84,15 @@ def _taints(platform: Platform, node: NodeConfig) -> list[dict[str, str]]:
 
 
 def _node_registration(platform: Platform, node: NodeConfig) -> dict[str, Any]:
-    return {
+    registration: dict[str, Any] = {
         "name": node.name,
         "criSocket": SOCKET,
         "taints": _taints(platform, node),
-        "kubeletExtraArgs": _args(platform, {"node-ip": str(node.address)}),
+        "kubeletExtraArgs": _args({"node-ip": str(node.address)}),
     }
+    if platform.allows_cgroup_v1:
+        registration["ignorePreflightErrors"] = [CGROUP_V1_PREFLIGHT]
+    return registration
 
 
 def _api_endpoint(platform: Platform, node: NodeConfig) -> dict[str, Any]:
@@ -86,9 +101,9 @@ def _api_endpoint(platform: Platform, node: NodeConfig) -> dict[str, Any]:
 
 def cluster_configuration(platform: Platform) -> dict[str, Any]:
     cfg = platform.config
-    sans = sorted({platform.api_host, *(str(node.address) for node in platform.control_planes)})
-    document: dict[str, Any] = {
-        "apiVersion": platform.version.kubeadm_api,
+    sans = sorted({platform.api_host, *cfg.api_server_cert_sans})
+    return {
+        "apiVersion": KUBEADM_API,
         "kind": "ClusterConfiguration",
         "clusterName": cfg.cluster_name,
         "kubernetesVersion": platform.version.tag,
@@ -102,7 +117,6 @@ def cluster_configuration(platform: Platform) -> dict[str, Any]:
         "apiServer": {
             "certSANs": sans,
             "extraArgs": _args(
-                platform,
                 {
                     "enable-admission-plugins": ",".join(ADMISSION_PLUGINS),
                     "admission-control-config-file": ADMISSION_CONFIG,
@@ -118,17 +132,15 @@ def cluster_configuration(platform: Platform) -> dict[str, Any]:
                 }
             ],
         },
-        "controllerManager": {"extraArgs": _args(platform, {"allocate-node-cidrs": "false"})},
+        "controllerManager": {"extraArgs": _args({"allocate-node-cidrs": "false"})},
+        "dns": {"disabled": True},
     }
-    if platform.version.kubeadm_api.endswith("v1beta4"):
-        document["dns"] = {"disabled": True}
-    return document
 
 
 def init_configuration(platform: Platform) -> dict[str, Any]:
     node = platform.init_node
     return {
-        "apiVersion": platform.version.kubeadm_api,
+        "apiVersion": KUBEADM_API,
         "kind": "InitConfiguration",
         "bootstrapTokens": [
             {
@@ -144,8 +156,13 @@ def init_configuration(platform: Platform) -> dict[str, Any]:
     }
 
 
+def max_pods(platform: Platform) -> int:
+    """kubelet's default, unless a node's slice holds fewer pod addresses."""
+    return min(KUBELET_DEFAULT_MAX_PODS, usable_per_slice(platform.config.pod_slice_prefix))
+
+
 def kubelet_configuration(platform: Platform) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd",
@@ -153,22 +170,30 @@ def kubelet_configuration(platform: Platform) -> dict[str, Any]:
         "clusterDNS": [str(node.address) for node in platform.dns_nodes],
         "resolvConf": KUBELET_RESOLV_CONF,
         "failSwapOn": True,
+        "maxPods": max_pods(platform),
     }
+    if platform.allows_cgroup_v1:
+        document["failCgroupV1"] = False
+    return document
 
 
 def kube_proxy_configuration(platform: Platform) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
         "kind": "KubeProxyConfiguration",
         "mode": "iptables",
         "clusterCIDR": str(platform.config.pod_pool),
         "iptables": {"masqueradeAll": True},
     }
+    max_per_core = platform.config.kube_proxy.conntrack_max_per_core
+    if max_per_core is not None:
+        document["conntrack"] = {"maxPerCore": max_per_core}
+    return document
 
 
 def join_configuration(platform: Platform, node: NodeConfig) -> dict[str, Any]:
     document: dict[str, Any] = {
-        "apiVersion": platform.version.kubeadm_api,
+        "apiVersion": KUBEADM_API,
         "kind": "JoinConfiguration",
         "discovery": {
             "bootstrapToken": {
@@ -226,15 +251,23 @@ def init_file(platform: Platform) -> HostFile:
     )
 
 
-def images_file(platform: Platform) -> HostFile:
-    """The smallest ClusterConfiguration `kubeadm config images pull` needs (release + mirror)."""
-    document = {
-        "apiVersion": platform.version.kubeadm_api,
+def images_configuration(platform: Platform) -> dict[str, Any]:
+    """The smallest ClusterConfiguration for `kubeadm config images pull` (release + mirror):
+    its list is ``Platform.control_plane_images``, CoreDNS included while the DNS
+    DaemonSet runs kubeadm's CoreDNS image."""
+    document: dict[str, Any] = {
+        "apiVersion": KUBEADM_API,
         "kind": "ClusterConfiguration",
         "kubernetesVersion": platform.version.tag,
         "imageRepository": platform.config.image_repository,
     }
-    return HostFile(IMAGES_CONFIG, dump(document), "0600")
+    if platform.config.dns.image:
+        document["dns"] = {"disabled": True}
+    return document
+
+
+def images_file(platform: Platform) -> HostFile:
+    return HostFile(IMAGES_CONFIG, dump(images_configuration(platform)), "0600")
 
 
 def join_file(platform: Platform, node: NodeConfig) -> HostFile:

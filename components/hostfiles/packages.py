@@ -1,25 +1,56 @@
-"""Where kubelet, kubeadm and kubectl come from: the official pkgs.k8s.io repository.
+"""Where packages come from: one apt source per concern, each with its own signing key.
 
-The repository is per minor release, so the source line changes with the configured
-version and an upgrade is an explicit change in review.
+kubelet, kubeadm, kubectl, cri-tools and kubernetes-cni come from pkgs.k8s.io's repository
+of the configured minor (or the site's mirror of it); containerd from the repository the
+stack names (Docker's by default, which packages containerd 2.x for Debian and Ubuntu).
+
+Keys are kept ASCII-armoured as ``.asc`` keyrings, which apt reads directly (no gpg on
+the host). A source line is installed only once its key is in place (prepare-host), so
+no ``apt-get update`` ever reads a source it cannot verify.
 """
 
 from __future__ import annotations
 
-from components.config import Platform
+from dataclasses import dataclass
+
+from components.config import AptSource, Platform
 from components.hostfiles import HostFile
 
-KEYRING = "/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
-SOURCES_PATH = "/etc/apt/sources.list.d/spark-on-metal-kubernetes.list"
+KEYRING_DIR = "/etc/apt/keyrings"
+SOURCES_DIR = "/etc/apt/sources.list.d"
 
 
-def repository_url(platform: Platform) -> str:
-    return f"https://pkgs.k8s.io/core:/stable:/{platform.version.minor_series}/deb/"
+@dataclass(frozen=True)
+class AptRepository:
+    """One configured source: its name on the host, the source and where its key lives."""
+
+    name: str
+    source: AptSource
+
+    @property
+    def keyring(self) -> str:
+        return f"{KEYRING_DIR}/spark-on-metal-{self.name}.asc"
+
+    @property
+    def sources_path(self) -> str:
+        return f"{SOURCES_DIR}/spark-on-metal-{self.name}.list"
+
+    def sources_file(self) -> HostFile:
+        return HostFile(self.sources_path, f"deb [signed-by={self.keyring}] {self.source.url} {self.source.source_suite}\n")
+
+    def key_file(self) -> HostFile | None:
+        """The key itself when the stack holds it inline; else the host downloads it."""
+        key = self.source.signing_key
+        return None if key is None else HostFile(self.keyring, key.strip() + "\n")
+
+    def key_download(self) -> str | None:
+        """``<keyring> <url>`` for prepare-host to fetch, when the key is given by URL."""
+        url = self.source.signing_key_url
+        return None if url is None else f"{self.keyring} {url}"
 
 
-def sources_file(platform: Platform) -> HostFile:
-    return HostFile(SOURCES_PATH, f"deb [signed-by={KEYRING}] {repository_url(platform)} /\n")
-
-
-def key_url(platform: Platform) -> str:
-    return f"{repository_url(platform)}Release.key"
+def repositories(platform: Platform) -> tuple[AptRepository, ...]:
+    return (
+        AptRepository("kubernetes", platform.package_repository),
+        AptRepository("containerd", platform.config.containerd.repository),
+    )

@@ -21,6 +21,7 @@ from components.hostfiles import HostFile
 from components.paths import TEMPLATES
 
 LIB = TEMPLATES / "lib.sh"
+PREVIOUS_FILES = TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
 
 
 def secret_placeholder(name: str) -> str:
@@ -37,7 +38,14 @@ class Step:
     templates: tuple[str, ...]
     variables: dict[str, str | int] = field(default_factory=dict)
     files: tuple[HostFile, ...] = ()
+    # Installed when the template calls som_install_later_files, not at the start (apt
+    # source lines: only once their signing keys are in place).
+    later_files: tuple[HostFile, ...] = ()
     secrets: tuple[str, ...] = ()
+
+    @property
+    def all_files(self) -> tuple[HostFile, ...]:
+        return (*self.files, *self.later_files)
 
     @property
     def resource_name(self) -> str:
@@ -61,6 +69,7 @@ class Step:
                 ),
                 shell.assignments(self.variables),
                 shell.template(LIB),
+                shell.template(PREVIOUS_FILES) if any(f.keeps_previous for f in self.all_files) else "",
                 self._files_functions(),
                 self._secret_functions(),
                 *(shell.template(TEMPLATES / name) for name in self.templates),
@@ -71,11 +80,13 @@ class Step:
         )
 
     def _files_functions(self) -> str:
-        installs = "".join(shell.heredoc(f"  som_install {f.path} {f.mode}", f.content) for f in self.files)
-        removes = " ".join(f.path for f in self.files)
+        removes = " ".join(f.path for f in self.all_files if not f.keeps_previous)
+        restores = " ".join(f.path for f in self.all_files if f.keeps_previous)
+        removal = (f"  som_uninstall {removes}\n" if removes else "") + (f"  som_restore_previous {restores}\n" if restores else "")
         return (
-            "som_install_files() {\n" + (installs or "  :\n") + "}\n"
-            "som_remove_files() {\n" + (f"  som_uninstall {removes}\n" if removes else "  :\n") + "}\n"
+            _function("som_install_files", _installs(self.files))
+            + (_function("som_install_later_files", _installs(self.later_files)) if self.later_files else "")
+            + _function("som_remove_files", removal)
         )
 
     def _secret_functions(self) -> str:
@@ -83,6 +94,18 @@ class Step:
             f"som_secret_{name.replace('-', '_')}() {{\n" + shell.heredoc("  cat", secret_placeholder(name) + "\n") + "}\n"
             for name in self.secrets
         )
+
+
+def _installs(files: tuple[HostFile, ...]) -> str:
+    return "".join(
+        (f"  som_keep_previous {f.path}\n" if f.keeps_previous else "") + shell.heredoc(f"  som_install {f.path} {f.mode}", f.content)
+        for f in files
+    )
+
+
+def _function(name: str, body: str) -> str:
+    """A shell function; ``:`` when there is nothing to do (bash refuses an empty body)."""
+    return f"{name}() {{\n" + (body or "  :\n") + "}\n"
 
 
 StepBuilder = Callable[[Platform, NodeConfig], Step | None]

@@ -13,7 +13,8 @@ from components.hostfiles import cni, hostnet, resolv
 from components.network import node_network
 from components.steps import Step
 
-REQUIRED_CNI_PLUGINS = "macvlan host-local"
+# The conflist's plugins, and loopback, which containerd runs for every pod's lo.
+REQUIRED_CNI_PLUGINS = "macvlan host-local portmap loopback"
 
 
 def step(platform: Platform, node: NodeConfig) -> Step:

@@ -58,7 +58,9 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
             "CA_HASH_PLACEHOLDER": kubeadm.CA_HASH_PLACEHOLDER,
             "CERTIFICATE_KEY_PLACEHOLDER": kubeadm.CERTIFICATE_KEY_PLACEHOLDER,
         },
-        files=(kubeadm.join_file(platform, node),),
+        # A joining control plane's API server runs from the cluster's ClusterConfiguration,
+        # which mounts the admission configuration: without the file it exits.
+        files=(kubeadm.join_file(platform, node), *((kubeadm.admission_file(),) if node.is_control_plane else ())),
         secrets=(CREDENTIALS,),
     )
 

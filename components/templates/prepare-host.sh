@@ -1,24 +1,91 @@
 # shellcheck shell=bash disable=SC2154
-# Step prepare-host (values above). Packages are left installed on removal: uninstalling
-# a container runtime under a host's other workloads is not ours to decide.
+# Step prepare-host (values above). Packages are left installed (and held) on removal:
+# uninstalling a container runtime under a host's other workloads is not ours to decide.
+# Everything else this step changes on the host, removal puts back.
+
+readonly SYSCTLS_BEFORE="$STATE_DIR/sysctls-before"
+readonly MASKED_UNITS="$STATE_DIR/masked-swap-units"
+readonly SWAP_WAS_ON="$STATE_DIR/swap-was-on"
+readonly FSTAB_MARK='# disabled by spark-on-metal: '
+
+export DEBIAN_FRONTEND=noninteractive
+# No conffile prompt can stop an install: keep a file the host changed, else the default.
+readonly APT_INSTALL=(apt-get install -q -y --no-install-recommends --allow-change-held-packages
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
 apt_updated=no
 apt_install() {
   if [ "$apt_updated" = no ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    apt-get update -q
     apt_updated=yes
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-change-held-packages "$@"
+  "${APT_INSTALL[@]}" "$@"
+}
+
+# kubelet refuses cgroup v1 from 1.35 (failCgroupV1); kubeadm's preflight too.
+check_cgroups() {
+  local fs
+  fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null || echo unknown)
+  [ "$fs" != cgroup2fs ] || return 0
+  if [ "$CGROUP_V1" = allow ]; then
+    som_log "WARNING: cgroup v1 host (/sys/fs/cgroup is $fs): kubelet gets failCgroupV1: false (stack setting cgroupV1: allow)"
+    return 0
+  fi
+  som_die "this host runs cgroup v1 (/sys/fs/cgroup is $fs, not cgroup2fs) and kubelet $KUBERNETES_TAG refuses it: boot it with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), or set cgroupV1: allow in the stack"
+}
+
+# Swap systemd would turn on again at boot: swap units (from fstab or unit files) and zram.
+swap_units() {
+  {
+    systemctl list-units --type=swap --all --plain --no-legend 2>/dev/null || true
+    systemctl list-unit-files --type=swap --plain --no-legend 2>/dev/null || true
+  } | awk '$1 ~ /\.swap$/ { print $1 }'
+  { systemctl list-unit-files --plain --no-legend zramswap.service 'systemd-zram-setup@.service' 2>/dev/null || true; } |
+    awk '{ sub(/@\.service$/, "@zram0.service", $1); print $1 }'
+}
+
+mask_swap_units() {
+  local unit
+  while IFS= read -r unit; do
+    [ -n "$unit" ] || continue
+    [ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" != masked ] || continue
+    systemctl mask "$unit" >/dev/null
+    mkdir -p "$STATE_DIR"
+    printf '%s\n' "$unit" >>"$MASKED_UNITS"
+    som_log "masked $unit (swap stays off after a reboot)"
+  done < <(swap_units | sort -u)
 }
 
 disable_swap() {
-  if [ -n "$(swapon --show --noheadings 2>/dev/null)" ]; then
+  if [ -n "$(swapon --show --noheadings 2>/dev/null || true)" ]; then
+    mkdir -p "$STATE_DIR"
+    touch "$SWAP_WAS_ON"
     swapoff -a
     som_log "swap turned off"
   fi
   if grep -Eq '^[^#]\S*\s+\S+\s+swap\s' /etc/fstab 2>/dev/null; then
-    sed -i.spark-on-metal.bak -E 's|^([^#]\S*\s+\S+\s+swap\s.*)$|# disabled by spark-on-metal: \1|' /etc/fstab
+    sed -i -E "s|^([^#]\\S*\\s+\\S+\\s+swap\\s.*)\$|$FSTAB_MARK\\1|" /etc/fstab
     som_log "swap entries in /etc/fstab commented out"
+  fi
+  mask_swap_units
+}
+
+restore_swap() {
+  local unit
+  if [ -f "$MASKED_UNITS" ]; then
+    while IFS= read -r unit; do
+      systemctl unmask "$unit" >/dev/null
+      som_log "unmasked $unit"
+    done <"$MASKED_UNITS"
+    rm -f "$MASKED_UNITS"
+  fi
+  if grep -q "^$FSTAB_MARK" /etc/fstab 2>/dev/null; then
+    sed -i "s|^$FSTAB_MARK||" /etc/fstab
+    som_log "swap entries in /etc/fstab restored"
+  fi
+  if [ -f "$SWAP_WAS_ON" ]; then
+    swapon -a || som_log "swapon -a failed; swap comes back at the next boot"
+    rm -f "$SWAP_WAS_ON"
   fi
 }
 
@@ -33,22 +100,132 @@ load_modules() {
   done
 }
 
+# The host's own value of a key, recorded once (a later run must not record ours).
+remember_sysctl() {
+  mkdir -p "$STATE_DIR"
+  if ! awk -F= -v key="$1" '$1 == key { found = 1 } END { exit !found }' "$SYSCTLS_BEFORE" 2>/dev/null; then
+    printf '%s=%s\n' "$1" "$2" >>"$SYSCTLS_BEFORE"
+  fi
+}
+
 apply_sysctls() {
-  local key value
+  local key value before
   while IFS='= ' read -r key value; do
     case "$key" in '' | '#'*) continue ;; esac
-    if [ "$(sysctl -n "$key")" != "$value" ]; then
+    before=$(sysctl -n "$key")
+    if [ "$before" != "$value" ]; then
+      remember_sysctl "$key" "$before"
       sysctl -q -w "$key=$value"
       som_log "set $key=$value"
     fi
   done <"$SYSCTL_CONF"
 }
 
-ensure_containerd() {
-  if ! command -v containerd >/dev/null 2>&1; then
-    apt_install containerd
+restore_sysctls() {
+  local key value
+  [ -f "$SYSCTLS_BEFORE" ] || return 0
+  while IFS='=' read -r key value; do
+    sysctl -q -w "$key=$value"
+    som_log "restored $key=$value"
+  done <"$SYSCTLS_BEFORE"
+  rm -f "$SYSCTLS_BEFORE"
+}
+
+# From the host's own sources, before any of ours exists: curl for the signing keys, CA
+# certificates for https, iptables (kubelet only recommends it; kube-proxy and this
+# platform's own rules need it).
+ensure_prerequisites() {
+  local missing=()
+  if [ -n "$APT_KEY_DOWNLOADS" ] && ! command -v curl >/dev/null 2>&1; then
+    missing+=(curl)
   fi
-  if som_changed "$CONTAINERD_CONFIG"; then
+  [ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+    som_log "installed ${missing[*]}"
+  fi
+}
+
+# Each repository's key before its source line: an `apt-get update` that reads a source
+# without its key fails ("is not signed", exit 100). Kept armoured (.asc): no gpg needed.
+fetch_repository_keys() {
+  local keyring url marker
+  while read -r keyring url; do
+    [ -n "$keyring" ] || continue
+    marker="$STATE_DIR/$(basename "$keyring").url"
+    if [ -s "$keyring" ] && [ "$(cat "$marker" 2>/dev/null || true)" = "$url" ]; then
+      continue
+    fi
+    mkdir -p "$(dirname "$keyring")" "$STATE_DIR"
+    curl -fsSL --retry 3 -o "$keyring.tmp" "$url" ||
+      som_die "cannot download the signing key $url (a host without access needs the key inline: the repository's signingKey)"
+    if ! grep -q -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' "$keyring.tmp"; then
+      rm -f "$keyring.tmp"
+      som_die "$url did not return an ASCII-armoured public key (signingKeyUrl must serve the armoured key, as pkgs.k8s.io's Release.key does)"
+    fi
+    chmod 0644 "$keyring.tmp"
+    mv -f "$keyring.tmp" "$keyring"
+    printf '%s\n' "$url" >"$marker"
+    som_log "installed the signing key from $url"
+  done <<<"$APT_KEY_DOWNLOADS"
+}
+
+install_sources() {
+  local source
+  som_install_later_files
+  for source in $APT_SOURCES; do
+    if som_changed "$source"; then
+      apt_updated=no
+    fi
+  done
+}
+
+containerd_version() {
+  { containerd --version 2>/dev/null || true; } | grep -oE '\bv?[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 | sed 's/^v//' || true
+}
+
+# The newer of two release numbers is the second one (or they are equal).
+version_at_least() {
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$2" ]
+}
+
+containerd_package_wanted() {
+  local status version
+  IFS='|' read -r status version < <(dpkg-query -W -f='${db:Status-Abbrev}|${Version}\n' "$CONTAINERD_PACKAGE" 2>/dev/null || true) || true
+  # shellcheck disable=SC2053 # the wanted version is a pattern, as apt reads it ("2.2.*")
+  [ "${status:-}" = "ii " ] && [[ ${version:-} == $CONTAINERD_VERSION ]]
+}
+
+# Mirrors the stack no longer lists: their hosts.toml (ours, by its header) goes.
+remove_stale_mirrors() {
+  local file
+  for file in "$CONTAINERD_CERTS_DIR"/*/hosts.toml; do
+    [ -f "$file" ] || continue
+    case " $CONTAINERD_HOSTS_FILES " in *" $file "*) continue ;; esac
+    if som_is_ours "$file"; then
+      rm -f "$file"
+      rmdir "$(dirname "$file")" 2>/dev/null || true
+      som_log "removed $file (its mirror left the stack)"
+    fi
+  done
+}
+
+ensure_containerd() {
+  local installed=no version
+  if ! containerd_package_wanted; then
+    apt_install "$CONTAINERD_PACKAGE=$CONTAINERD_VERSION"
+    installed=yes
+  fi
+  apt-mark hold "$CONTAINERD_PACKAGE" >/dev/null
+  version=$(containerd_version)
+  [ -n "$version" ] ||
+    som_die "no containerd on this host after installing $CONTAINERD_PACKAGE $CONTAINERD_VERSION (\`containerd --version\` printed no version)"
+  version_at_least "$version" "$CONTAINERD_MINIMUM" ||
+    som_die "containerd $version is installed, but Kubernetes $KUBERNETES_RELEASE needs containerd $CONTAINERD_MINIMUM or later (containerd's support matrix; this platform writes containerd 2.x's configuration): set containerd.version and containerd.repository in the stack to a source that has it"
+  [ "$installed" = no ] || som_log "containerd $version installed ($CONTAINERD_PACKAGE $CONTAINERD_VERSION) and held"
+  remove_stale_mirrors
+  if [ "$installed" = yes ] || som_changed "$CONTAINERD_CONFIG"; then
     systemctl restart containerd
     som_log "containerd restarted with the new configuration"
   fi
@@ -58,18 +235,13 @@ ensure_containerd() {
 }
 
 kubernetes_installed() {
-  [ "$(kubeadm version -o short 2>/dev/null)" = "$KUBERNETES_TAG" ] &&
-    [ "$(kubelet --version 2>/dev/null)" = "Kubernetes $KUBERNETES_TAG" ] &&
-    kubectl version --client 2>/dev/null | grep -qF "$KUBERNETES_TAG"
+  [ "$(kubeadm version -o short 2>/dev/null || true)" = "$KUBERNETES_TAG" ] &&
+    [ "$(kubelet --version 2>/dev/null || true)" = "Kubernetes $KUBERNETES_TAG" ] &&
+    { kubectl version --client 2>/dev/null || true; } | grep -qF "$KUBERNETES_TAG"
 }
 
 ensure_kubernetes_packages() {
   if ! kubernetes_installed; then
-    if [ ! -s "$APT_KEYRING" ]; then
-      mkdir -p "$(dirname "$APT_KEYRING")"
-      curl -fsSL "$APT_KEY_URL" | gpg --dearmor --yes -o "$APT_KEYRING"
-      som_log "installed the pkgs.k8s.io signing key"
-    fi
     apt_install "kubelet=$KUBERNETES_DEB_VERSION" "kubeadm=$KUBERNETES_DEB_VERSION" \
       "kubectl=$KUBERNETES_DEB_VERSION" kubernetes-cni cri-tools
     apt-mark hold kubelet kubeadm kubectl >/dev/null
@@ -82,7 +254,7 @@ ensure_kubernetes_packages() {
 
 pull_images() {
   [ "$PULL_IMAGES" = yes ] || return 0
-  if [ "$(cat "$IMAGES_MARKER" 2>/dev/null)" = "$IMAGES_WANTED" ]; then
+  if [ "$(cat "$IMAGES_MARKER" 2>/dev/null || true)" = "$IMAGES_WANTED" ]; then
     return 0
   fi
   kubeadm config images pull --config "$IMAGES_CONFIG" >&2
@@ -92,10 +264,14 @@ pull_images() {
 }
 
 som_apply() {
+  check_cgroups
   som_install_files
   disable_swap
   load_modules
   apply_sysctls
+  ensure_prerequisites
+  fetch_repository_keys
+  install_sources
   ensure_containerd
   ensure_kubernetes_packages
   pull_images
@@ -103,6 +279,17 @@ som_apply() {
 
 som_remove() {
   som_remove_files
+  restore_sysctls
+  restore_swap
+  if systemctl is-active --quiet containerd 2>/dev/null; then
+    systemctl restart containerd
+    som_log "containerd restarted with the host's own configuration"
+  fi
+  local keyring _
+  while read -r keyring _; do
+    [ -n "$keyring" ] || continue
+    som_uninstall "$keyring" "$STATE_DIR/$(basename "$keyring").url"
+  done <<<"$APT_KEY_DOWNLOADS"
   rm -f "$IMAGES_MARKER"
-  som_log "configuration removed; packages stay installed (apt-mark unhold kubelet kubeadm kubectl to release them)"
+  som_log "configuration removed; packages stay installed (apt-mark unhold kubelet kubeadm kubectl $CONTAINERD_PACKAGE to release them)"
 }

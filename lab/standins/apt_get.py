@@ -8,13 +8,18 @@ takes v1.NN.0 of the newest configured minor, and a held package may only change
 version with --allow-change-held-packages. The installed tool then appears in
 /usr/bin and reports that version. `kubernetes-cni` links the machine's real CNI plugins (Debian's
 containernetworking-plugins in /usr/lib/cni) into /opt/cni/bin, where the package puts
-its own. Every other package is accepted and recorded.
+its own. kubelet and containerd bring a unit file, as their packages do, that the
+node's real systemd runs: the kubelet stand-in records its start and exits, and no
+containerd runs in a lab node (both units stay active once started, so
+`systemctl enable --now`, `restart` and `is-active` behave as on a host).
+Every other package is accepted and recorded.
 `remove`/`purge` undo an install; `update`, `upgrade` and the rest only record.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +34,24 @@ CNI_PACKAGE = "kubernetes-cni"
 REAL_CNI_PLUGINS = Path("/usr/lib/cni")
 CNI_BIN_DIR = Path("/opt/cni/bin")
 KUBE_REPO = re.compile(r"pkgs\.k8s\.io/core:/stable:/v1\.(\d+)/deb")
+UNIT_DIR = Path("/lib/systemd/system")
+# package -> (its unit, what the unit runs here)
+PACKAGE_UNITS = {
+    "kubelet": ("kubelet.service", "/usr/bin/kubelet"),
+    "containerd": ("containerd.service", "/bin/true"),
+}
+UNIT_TEXT = """\
+[Unit]
+Description=som-lab STAND-IN for {unit} of package {package}: runs {command} once
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart={command}
+
+[Install]
+WantedBy=multi-user.target
+"""
 
 
 def configured_kube_minors() -> set[int]:
@@ -65,6 +88,23 @@ def sync_cni_plugins(installed: bool) -> None:
             link.unlink()
 
 
+def sync_units(installed: dict[str, str]) -> None:
+    """The packages' unit files exactly while they are installed; systemd reloads them,
+    as the packages' maintainer scripts have it do."""
+    changed = False
+    for package, (unit, command) in PACKAGE_UNITS.items():
+        path = UNIT_DIR / unit
+        text = UNIT_TEXT.format(unit=unit, package=package, command=command)
+        if package in installed and (not path.is_file() or path.read_text() != text):
+            write_file(path, text)
+            changed = True
+        elif package not in installed and path.is_file():
+            path.unlink()
+            changed = True
+    if changed:
+        subprocess.run(["systemctl", "daemon-reload"], check=False)
+
+
 def main(tool: str, argv: list[str]) -> int:
     record(tool, argv)
     words = [a for a in argv if not a.startswith("-")]
@@ -82,6 +122,7 @@ def main(tool: str, argv: list[str]) -> int:
         return fail(str(exc), 100)
     save_json(PACKAGES_FILE, installed)
     sync_cni_plugins(CNI_PACKAGE in installed)
+    sync_units(installed)
     for name, module in KUBE_PACKAGES.items():
         binary = Path(KUBE_BIN_DIR) / name
         if name in installed:

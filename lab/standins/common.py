@@ -1,10 +1,11 @@
 """What every stand-in shares: the call log, the state files, the launcher.
 
 The stand-ins replace tools that cannot exist in a lab node (kubeadm, kubelet,
-kubectl, systemd, an apt repository, the internet) or must not act there (swap and
-kernel modules are global to the machine). They run INSIDE a node, with the Python
-that runs the tests, from /usr/local/lib/som-lab; each call is appended as one JSON
-line to /var/log/som-lab/calls.jsonl so tests can assert what the scripts did.
+kubectl, an apt repository, the internet) or must not act there (swap and kernel
+modules are global to the machine); systemd is real, every node's PID 1. They run
+INSIDE a node, with the Python that runs the tests, from /usr/local/lib/som-lab; each
+call is appended as one JSON line to /var/log/som-lab/calls.jsonl so tests can assert
+what the scripts did.
 
 This file is imported both inside nodes and by the lab itself (for launcher_text),
 so it uses the standard library only.
@@ -32,7 +33,6 @@ KUBE_BIN_DIR = "/usr/bin"
 
 # Tools present from lab up, in /usr/local/sbin (first on an ssh session's PATH).
 SYSTEM_STANDINS = {
-    "systemctl": "systemctl",
     "apt-get": "apt_get",
     "apt-mark": "apt_mark",
     "curl": "downloads",

@@ -1,0 +1,69 @@
+"""Where built image layouts live, and the key that says whether one can be reused.
+
+Why a content key: an image is rebuilt only when something that decides its bytes
+changed: the recipe (spec), a toolchain binary, a host file copied in, a project
+program's source, or the tools doing the build. The key hashes all of these, so a
+rebuilt toolchain binary (same version, new bytes) makes a new image, and an
+unchanged one never rebuilds. Layouts sit at ``$SOM_CACHE/images/<name>/<tag>/<key>``
+with ``stamp.json`` written last: a build interrupted half way has no stamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..toolchain.build import sha256 as sha256_file
+from ..toolchain.cache import cache_root
+
+__all__ = ["Entry", "cache_root", "content_key", "entry", "file_digests", "sha256_file", "siblings"]
+
+STAMP = "stamp.json"
+LAYOUT = "oci"
+KEY_LENGTH = 16
+
+
+def content_key(parts: Mapping[str, Any]) -> str:
+    """A short stable hash of JSON-able inputs (sorted, so order never matters)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:KEY_LENGTH]
+
+
+def file_digests(paths: Iterable[Path]) -> dict[str, str]:
+    return {str(p): sha256_file(p) for p in sorted(paths)}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached build: ``<root>/<kind>/<name>/<tag>/<key>``."""
+
+    directory: Path
+
+    @property
+    def stamp(self) -> Path:
+        return self.directory / STAMP
+
+    @property
+    def layout(self) -> Path:
+        return self.directory / LAYOUT
+
+    def is_complete(self) -> bool:
+        return self.stamp.is_file()
+
+    def read_stamp(self) -> dict[str, Any]:
+        return json.loads(self.stamp.read_text())
+
+
+def entry(root: Path, kind: str, name: str, tag: str, key: str) -> Entry:
+    return Entry(root / kind / name / tag / key)
+
+
+def siblings(found: Entry) -> list[Path]:
+    """Other builds of the same name and tag (older inputs), for pruning."""
+    parent = found.directory.parent
+    if not parent.is_dir():
+        return []
+    return sorted(p for p in parent.iterdir() if p != found.directory)

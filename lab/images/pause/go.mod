@@ -1,0 +1,3 @@
+module spark-on-metal/lab/images/pause
+
+go 1.26
