@@ -39,6 +39,7 @@ UNIT_DIR = Path("/lib/systemd/system")
 PACKAGE_UNITS = {
     "kubelet": ("kubelet.service", "/usr/bin/kubelet"),
     "containerd": ("containerd.service", "/bin/true"),
+    "containerd.io": ("containerd.service", "/bin/true"),
 }
 UNIT_TEXT = """\
 [Unit]
@@ -123,6 +124,11 @@ def main(tool: str, argv: list[str]) -> int:
     save_json(PACKAGES_FILE, installed)
     sync_cni_plugins(CNI_PACKAGE in installed)
     sync_units(installed)
+    containerd = Path("/usr/bin/containerd")
+    if {"containerd", "containerd.io"} & set(installed):
+        write_file(containerd, "#!/bin/sh\necho 'containerd github.com/containerd/containerd/v2 v2.2.9 som-lab-standin'\n", 0o755)
+    else:
+        containerd.unlink(missing_ok=True)
     for name, module in KUBE_PACKAGES.items():
         binary = Path(KUBE_BIN_DIR) / name
         if name in installed:

@@ -27,7 +27,8 @@ def main(tool: str, argv: list[str]) -> int:
     if tool == "gpg" and not sys.stdin.isatty():
         sys.stdin.read()
     urls = [a for a in argv if "://" in a]
-    text = f"som-lab placeholder written by the {tool} stand-in for {' '.join(urls) or 'stdin'}\n"
+    text = (f"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nsom-lab placeholder written by the {tool} stand-in for "
+            f"{' '.join(urls) or 'stdin'}\n-----END PGP PUBLIC KEY BLOCK-----\n")
     path = output_path(argv)
     if path:
         write_file(path, text)

@@ -74,8 +74,10 @@ def python_language_host(p: PulumiRow) -> BuildSpec:
         checks=(VersionCheck("pulumi-language-python", ("-version",), tag),),
         versions=(("pulumi-language-python/v3", module), ("pulumi/sdk/v3", tag)),
         blocked="" if p.language_host_module else (
-            f"{LANGUAGE_HOST_MODULE} has no tags and the commit of pulumi's pkg/{tag} tag is "
-            "unknown here (set PulumiRow.language_host_module in lab/versions.py)"),
+            f"the Go module proxy refuses {LANGUAGE_HOST_MODULE} (403 'This module version is "
+            f"not available' for @latest and for the pseudo-versions of tags pkg/v3.258.0 and "
+            f"pkg/v3.259.0); it has no tags and the commit of pkg/{tag} is unknown here: set "
+            "PulumiRow.language_host_module in lab/versions.py once one is served"),
     )
 
 
