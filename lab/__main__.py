@@ -1,6 +1,7 @@
 """Command line for a person trying the project: bring a lab up, look at it, take it down.
 
     python -m lab up [--nodes 3] [--subnet 10.99.0.0/17] [--gateway 10.99.127.254]
+    python -m lab up --real [--nodes 3] [--keep-on-failure]   # a real kubeadm cluster (lab/create)
     python -m lab status
     python -m lab ssh [--id ID] cp1 [command ...]
     python -m lab down [--id ID | --all]
@@ -42,7 +43,30 @@ def pick_lab(lab_id: str | None) -> Lab:
     return Lab.attach(ids[0])
 
 
+def cmd_up_real(args: argparse.Namespace) -> int:
+    from .create import Options, bring_up
+    from .create.run import BringUpError
+    from .probes import for_lab
+
+    options = Options(nodes=args.nodes, subnet=args.subnet, gateway=args.gateway, lab_id=args.id,
+                      keep_on_failure=args.keep_on_failure)
+    try:
+        state = bring_up(options)
+    except BringUpError as error:
+        print(f"lab: {error}", file=sys.stderr)
+        return 1
+    print(f"cluster of lab {state.lab_id} up in {state.total_seconds:.1f}s: "
+          + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in state.seconds.items()))
+    kubectl = for_lab(state.lab, state.workspace_dir, options.stack)
+    print(f"steps (engine seconds per node): {state.facts.get('step_seconds')}")
+    print(f"kubectl (admin kubeconfig, in the lab's fabric):\n  {shlex.join(kubectl.argv(['get', 'nodes', '-o', 'wide']))}")
+    print(f"take it down:\n  python -m lab down --id {state.lab_id}")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.real:
+        return cmd_up_real(args)
     started = time.monotonic()
     lab = Lab(args.subnet, args.gateway, default_nodes(args.nodes, args.subnet), lab_id=args.id)
     lab.up()
@@ -103,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--subnet", default=DEFAULT_SUBNET)
     up.add_argument("--gateway", default=DEFAULT_GATEWAY)
     up.add_argument("--id", help="lab id (default: random)")
+    up.add_argument("--real", action="store_true", help="a real Kubernetes cluster on the nodes (lab/create)")
+    up.add_argument("--keep-on-failure", action="store_true", help="--real: leave the lab for inspection")
     up.set_defaults(run=cmd_up)
     status = sub.add_parser("status", help="list labs and the health of their nodes")
     status.add_argument("--id")

@@ -22,7 +22,7 @@ from lab import Lab, LabNodeSpec
 from lab.cleanup import remove_lab
 from lab.netns import som_namespaces
 from lab.nodes import capabilities, cgroups, lifecycle
-from lab.nodes.boot import boot_script
+from lab.nodes.boot import KUBELET_SYSCTLS, boot_script
 from lab.nodes.units import MASKED
 from lab.overlay import som_mounts
 from lab.proc import is_alive, read_text
@@ -123,7 +123,8 @@ def test_the_nodes_cgroups_are_its_own(lab: Lab) -> None:
         assert (Path("/sys/fs/cgroup") / hierarchy / names.node_cgroup("n1") / "system.slice" / "ssh.service").is_dir()
     assert sorted(lab.node_pids("n1")) == sorted(set(lab.node_pids("n1")) - set(lab.node_pids("n2")))
     for run in (lambda script: sh(lab, "n1", script), lambda script: lab.ssh("n1", script)):
-        denied = run("mknod /dev/som-disk b 7 0")
+        # a block device node may be made (runc grants "b *:* m"), never opened
+        denied = run("mknod /dev/som-disk b 7 0 && head -c 1 /dev/som-disk; status=$?; rm -f /dev/som-disk; exit $status")
         assert denied.returncode != 0 and "Operation not permitted" in denied.stderr
         assert run("mknod /dev/som-null c 1 3 && rm /dev/som-null").returncode == 0
 
@@ -143,9 +144,14 @@ def test_the_node_cannot_change_the_machines_clock_modules_or_kernel(lab: Lab) -
              "print(os.strerror(ctypes.get_errno()))"
     inside = sh(lab, "n1", f"{sys.executable} -c \"{loader}\"").stdout
     assert inside == f"{os.strerror(errno.EPERM if machine == errno.EBADF else machine)}\n"
-    panic = Path("/proc/sys/kernel/panic").read_text()
-    written = sh(lab, "n1", "echo 7 > /proc/sys/kernel/panic")
+    core_pattern = Path("/proc/sys/kernel/core_pattern").read_text()
+    written = sh(lab, "n1", "echo core > /proc/sys/kernel/core_pattern")
     assert written.returncode != 0 and "Read-only file system" in written.stderr
+    assert Path("/proc/sys/kernel/core_pattern").read_text() == core_pattern
+    # kubelet's tunables are the node's own files (nodes/boot.py): the machine's stay
+    panic = Path("/proc/sys/kernel/panic").read_text()
+    assert sh(lab, "n1", "cat /proc/sys/kernel/panic").stdout == KUBELET_SYSCTLS["kernel/panic"] + "\n"
+    assert sh(lab, "n1", "echo 7 > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic").stdout == "7\n"
     assert Path("/proc/sys/kernel/panic").read_text() == panic
 
 

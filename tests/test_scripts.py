@@ -167,3 +167,28 @@ def test_heredoc_refuses_content_it_could_not_carry(content: str, error: str) ->
     """A heredoc that would end early or mangle its last line is refused at render time."""
     with pytest.raises(ValueError, match=error):
         shell.heredoc("cat", content)
+
+
+def test_kube_reset_deletes_kube_proxy_rules_whose_comments_hold_spaces(tmp_path: Path) -> None:
+    """kube-proxy's rules carry quoted comments with spaces (seen on a real node:
+    ``Bad argument `load'`); each must be deleted as one rule, its comment one argument."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "iptables"
+    fake.write_text(
+        "#!/bin/bash\n"
+        f'printf "%s|" "$@" >>{calls}; echo >>{calls}\n'
+        'if [ "$4" = -S ] && [ "$3" = filter ]; then\n'
+        "  echo '-A INPUT -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL'\n"
+        "fi\n"
+    )
+    fake.chmod(0o755)
+    (bin_dir / "kubeadm").write_text("#!/bin/sh\nexit 0\n")  # never the machine's kubeadm
+    (bin_dir / "kubeadm").chmod(0o755)
+    script = "".join(["set -Eeuo pipefail\n", shell.assignments({"SOM_NODE": "n1", "SOM_RUNS_ON": "n1", "SOM_STEP": "test"}),
+                      shell.template(LIB), shell.template(TEMPLATES / "kube-common.sh"), "som_kube_reset\n"])
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=True)
+    deletes = [line for line in calls.read_text().splitlines() if "-D|" in line]
+    assert deletes == ["-w|-t|filter|-D|INPUT|-m|comment|--comment|kubernetes load balancer firewall|-j|KUBE-PROXY-FIREWALL|"]

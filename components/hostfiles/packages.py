@@ -50,7 +50,11 @@ class AptRepository:
 
 
 def repositories(platform: Platform) -> tuple[AptRepository, ...]:
-    return (
-        AptRepository("kubernetes", platform.package_repository),
-        AptRepository("containerd", platform.config.containerd.repository),
-    )
+    """One source per distinct repository: a site mirror that serves containerd from the
+    Kubernetes repository itself gets one source line, since apt refuses the same source
+    twice with two keyrings ("Conflicting values set for option Signed-By", exit 100)."""
+    kubernetes = AptRepository("kubernetes", platform.package_repository)
+    containerd = platform.config.containerd.repository
+    if containerd == kubernetes.source:
+        return (kubernetes,)
+    return (kubernetes, AptRepository("containerd", containerd))

@@ -18,9 +18,10 @@ som_kube_reset() {
   fi
   local table chain rule action
   for table in filter nat mangle; do
+    # xargs, not `read -a`: iptables -S quotes comments ("kubernetes load balancer
+    # firewall"), which a plain word split would cut into bad arguments
     { iptables -w -t "$table" -S 2>/dev/null || true; } | { grep -E '^-A [A-Z]+ .*-j KUBE-' || true; } | while IFS= read -r rule; do
-      read -r -a words <<<"${rule/#-A/-D}"
-      iptables -w -t "$table" "${words[@]}"
+      printf '%s\n' "${rule/#-A/-D}" | xargs iptables -w -t "$table"
     done
     for action in -F -X; do
       { iptables -w -t "$table" -S 2>/dev/null || true; } | awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' |

@@ -37,6 +37,23 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
              "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
 TTY_GID = 5  # Debian's tty group (base-passwd)
 
+# --- lab settings: where this sandbox forces a node to differ from a rack's host ------
+# Kernel tunables kubelet sets machine-wide at start (its "protect kernel defaults"
+# values). A node's /proc/sys is read-only outside net (they would change the whole
+# machine), so each is a file of the node bound over the /proc/sys entry, holding the
+# value kubelet wants: kubelet reads it, finds it right and writes nothing; the
+# machine's own value stays untouched.
+KUBELET_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1"}
+# kubelet's OOM watcher opens /dev/kmsg, which a node must not read (the machine's
+# kernel log): as kind's entrypoint does, /dev/kmsg is a link to the node's console,
+# itself /dev/null, so the watcher reads an empty log.
+KMSG_LINK = "console"
+# containerd's snapshotter makes overlay mounts whose upper dirs live in
+# /var/lib/containerd; the node's root is itself an overlay, which overlayfs refuses
+# as an upper dir: containerd's state gets a tmpfs of its own (lost at reboot, as the
+# node's pods are).
+CONTAINERD_STATE = "/var/lib/containerd"
+
 
 def launcher_argv(names: LabNames, node: str) -> list[str]:
     """The command that boots the node once; it exits when the node's PID 1 does.
@@ -57,7 +74,7 @@ def _join_cgroups(names: LabNames, node: str, hierarchies: Sequence[Hierarchy]) 
     return [f"  echo 0 >{shlex.quote(str(p))}" for p in procs]
 
 
-def _proc(r: str, boot_id: str) -> list[str]:
+def _proc(r: str, boot_id: str, tunables: str) -> list[str]:
     lines = [
         f"mount -t proc -o nosuid,nodev,noexec proc {r}/proc",
         f"mount --bind {r}/proc/sys {r}/proc/sys",
@@ -72,7 +89,16 @@ def _proc(r: str, boot_id: str) -> list[str]:
         f"cat /proc/sys/kernel/random/uuid >{boot_id}",
         f"mount --bind {boot_id} {target}",
         f"mount -o remount,bind,ro {target}",
-    ]
+    ] + _kubelet_sysctls(r, tunables)
+
+
+def _kubelet_sysctls(r: str, tunables: str) -> list[str]:
+    """KUBELET_SYSCTLS as writable files of the node bound over their /proc/sys entries."""
+    lines = [f"mkdir -p {tunables}"]
+    for entry, value in KUBELET_SYSCTLS.items():
+        held = f"{tunables}/{entry.replace('/', '.')}"
+        lines += [f"echo {value} >{held}", f"mount --bind {held} {r}/proc/sys/{entry}"]
+    return lines
 
 
 def _sys(r: str, hierarchies: Sequence[Hierarchy]) -> list[str]:
@@ -102,6 +128,7 @@ def _dev(r: str) -> list[str]:
         f"mount -t mqueue -o nosuid,nodev,noexec mqueue {dev}/mqueue",
         f"touch {dev}/console",
         f"mount --bind {dev}/null {dev}/console",
+        f"ln -s {KMSG_LINK} {dev}/kmsg",
     ]
     return lines + [f"ln -s {target} {dev}/{name}" for name, target in DEV_LINKS.items()]
 
@@ -114,7 +141,7 @@ def boot_script(names: LabNames, node: str, hierarchies: Sequence[Hierarchy]) ->
     sections = {
         "the node's file system": [overlay_mount(dirs)],
         "/proc of its PID namespace: kernel settings read-only but its network's; its own boot id":
-            _proc(r, shlex.quote(str(dirs.boot_id))),
+            _proc(r, shlex.quote(str(dirs.boot_id)), shlex.quote(str(names.node_file(node, "sysctl")))),
         "/sys read-only; the cgroup hierarchies, rooted at the node's cgroups by its namespace":
             _sys(r, hierarchies),
         "a minimal /dev (disks are denied by its devices cgroup as well); the console is discarded":
@@ -122,6 +149,8 @@ def boot_script(names: LabNames, node: str, hierarchies: Sequence[Hierarchy]) ->
         "its own /run and /tmp, then what it shares with the lab": [
             f"mount -t tmpfs -o mode=755,nosuid,nodev tmpfs {r}/run",
             f"mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs {r}/tmp",
+            f"mkdir -p {r}{CONTAINERD_STATE}",
+            f"mount -t tmpfs -o mode=711 tmpfs {r}{CONTAINERD_STATE}",
             *shared_binds(names, r),
         ],
         "into its root, leaving the machine's tree behind; mounts shared within the node": [

@@ -24,8 +24,12 @@ from ..spec import PREFIX, LabNames
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MOUNTINFO = Path("/proc/self/mountinfo")
 CONTROLLERS = Path("/proc/cgroups")
-# Block devices are the machine's disks: no node may open one, whatever nodes it makes.
-DENIED_DEVICES = "b *:* rwm"
+# Block devices are the machine's disks: no node may read or write one, whatever nodes
+# it makes. Lab setting: creating block device nodes (mknod, "m") stays allowed, because
+# runc grants every container "b *:* m" by default and a cgroup v1 child cannot be
+# given what its parent lacks (runc create fails with `write .../devices.allow:
+# operation not permitted` for every pod); a node made that way still cannot be opened.
+DENIED_DEVICES = "b *:* rw"
 REMOVE_TIMEOUT = 10.0
 
 

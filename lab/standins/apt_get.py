@@ -93,13 +93,18 @@ def sync_units(installed: dict[str, str]) -> None:
     """The packages' unit files exactly while they are installed; systemd reloads them,
     as the packages' maintainer scripts have it do."""
     changed = False
-    for package, (unit, command) in PACKAGE_UNITS.items():
+    # one unit may come from either of two packages (containerd, containerd.io): it goes
+    # only when neither is installed
+    wanted = {unit: (package, command) for package, (unit, command) in PACKAGE_UNITS.items() if package in installed}
+    for unit in {unit for unit, _ in PACKAGE_UNITS.values()}:
         path = UNIT_DIR / unit
-        text = UNIT_TEXT.format(unit=unit, package=package, command=command)
-        if package in installed and (not path.is_file() or path.read_text() != text):
-            write_file(path, text)
-            changed = True
-        elif package not in installed and path.is_file():
+        if unit in wanted:
+            package, command = wanted[unit]
+            text = UNIT_TEXT.format(unit=unit, package=package, command=command)
+            if not path.is_file() or path.read_text() != text:
+                write_file(path, text)
+                changed = True
+        elif path.is_file():
             path.unlink()
             changed = True
     if changed:

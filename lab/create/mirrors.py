@@ -1,0 +1,26 @@
+"""Action ``mirrors``: the lab's registry and apt repository, up and filled with the
+images and packages of the release the toolchain built."""
+
+from __future__ import annotations
+
+from ..images.inputs import bin_dirs
+from ..images.spec import plan as image_plan
+from ..services import mirrors
+from ..services.packages import plan as package_plan
+from ..services.site import site_for
+from ..toolchain.plan import newest_kubernetes
+from .run import BringUp
+
+
+def run(state: BringUp) -> None:
+    assert state.lab is not None
+    lab_state = state.lab.state
+    site = site_for(state.lab_id, lab_state.subnet, lab_state.gateway, [n.address for n in state.lab.nodes])
+    mirrors.up(site)
+    state.site = site
+    row = newest_kubernetes()
+    images, packages = image_plan(row), package_plan(row)
+    dirs = bin_dirs({*(u for s in images for u in s.units), *(u for p in packages for u in p.units)})
+    filled = mirrors.fill(site, row, dirs, images, packages)
+    state.facts["mirror_push_seconds"] = round(filled.push_seconds, 1)
+    state.facts["mirror_repository_seconds"] = round(filled.repository_seconds, 1)

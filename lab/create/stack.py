@@ -1,0 +1,53 @@
+"""Action ``stack``: the stack's config for this lab, set with real ``pulumi config``.
+
+Besides what lab/driver/labstack.py sets (addresses, pinned host keys, the SSH key as
+a secret), a lab cluster is an air-gapped site: kubeadm's images come from the lab
+registry (``imageRepository``), kubelet/kubeadm/kubectl and containerd from the lab's
+apt repository (``packageRepository``, ``containerd.package``/``repository``), signed
+with the lab key published beside the Release file, as pkgs.k8s.io publishes its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..driver.cli import Toolchain
+from ..driver.labstack import PROJECT, Setting, lab_settings, stack_nodes
+from ..driver.workspace import Workspace
+from ..services.site import Site
+from ..toolchain.plan import newest_kubernetes
+from .run import BringUp
+
+CONTAINERD_PACKAGE = "containerd"  # the lab repository's name for it (lab/services/packages.py)
+
+
+def workspace_dir(state: BringUp) -> Path:
+    assert state.lab is not None
+    return state.lab.names.state_dir / "driver"
+
+
+def site_settings(site: Site) -> list[Setting]:
+    url = site.apt_url(newest_kubernetes().minor)
+    key_url = f"{url}Release.key"
+    return [
+        Setting(f"{PROJECT}:imageRepository", site.image_repository),
+        Setting(f"{PROJECT}:packageRepository.url", url),
+        Setting(f"{PROJECT}:packageRepository.signingKeyUrl", key_url),
+        Setting(f"{PROJECT}:containerd.package", CONTAINERD_PACKAGE),
+        Setting(f"{PROJECT}:containerd.repository.url", url),
+        Setting(f"{PROJECT}:containerd.repository.suite", "/"),
+        Setting(f"{PROJECT}:containerd.repository.signingKeyUrl", key_url),
+    ]
+
+
+def run(state: BringUp) -> None:
+    assert state.lab is not None and state.site is not None
+    lab = state.lab
+    root = workspace_dir(state)
+    workspace = Workspace.create(root, state.options.stack, toolchain=Toolchain.available())
+    nodes, tenants = stack_nodes(state.options.stack, workspace.project_dir)
+    machines = [(spec.name, spec.address, lab.host_public_key(spec.name)) for spec in lab.nodes]
+    for setting in [*lab_settings(machines, nodes, tenants), *site_settings(state.site)]:
+        workspace.set_config(setting.key, setting.value, path=True)
+    workspace.set_secret(f"{PROJECT}:sshPrivateKey", lab.client_private_key)
+    state.workspace_dir = root

@@ -1,0 +1,51 @@
+"""lab/create's pieces that need no cluster: the lab's stack settings make a valid
+air-gapped stack with one apt source, and the engine's step timings are read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.hostfiles import packages
+from components.stack import raw_from_stack_file
+from components.steps import prepare_host
+from components.validation import load_platform
+from lab.create.pulumi_up import step_seconds
+from lab.create.stack import site_settings
+from lab.driver.labstack import PROJECT
+from lab.services.site import Site
+
+SITE = Site("t0", "10.99.127.253", 17)
+
+
+def with_settings(raw: dict[str, Any], site: Site) -> dict[str, Any]:
+    """raw config with the site's settings applied as `pulumi config set --path` does."""
+    for setting in site_settings(site):
+        *parents, leaf = setting.key.removeprefix(f"{PROJECT}:").split(".")
+        target = raw
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = setting.value
+    return raw
+
+
+def test_the_lab_stack_is_a_valid_air_gapped_site_with_one_apt_source() -> None:
+    platform = load_platform(with_settings(raw_from_stack_file("dev"), SITE), "dev")
+    assert platform.config.image_repository == SITE.image_repository
+    [repository] = packages.repositories(platform)  # containerd comes from the same mirror
+    assert repository.source.url == SITE.apt_url(platform.version.minor)
+    [node] = [n for n in platform.nodes if n.name == "cp1"]
+    step = prepare_host.step(platform, node)
+    assert step.variables["APT_SOURCES"] == repository.sources_path
+    assert step.variables["CONTAINERD_PACKAGE"] == "containerd"
+
+
+def test_two_repositories_keep_two_sources() -> None:
+    platform = load_platform(raw_from_stack_file("dev"), "dev")
+    assert [r.name for r in packages.repositories(platform)] == ["kubernetes", "containerd"]
+
+
+def test_step_seconds_are_read_from_the_engines_progress() -> None:
+    log = (" +  command:remote:Command w1-kubeadm-join created (2s) done\n"
+           " +  command:remote:Command cp1-kubeadm-init created (20s)\n"
+           " +  command:remote:Command w1-host-network created (1s)\n")
+    assert step_seconds(log) == {"kubeadm-join": {"w1": 2}, "kubeadm-init": {"cp1": 20}}

@@ -1,0 +1,218 @@
+"""The first real cluster: real kubeadm, kubelet, containerd, kube-proxy and CoreDNS on
+three systemd-booted lab nodes (1 control plane, 2 workers), brought up by lab/create
+through the real Pulumi CLI, probed with the real kubectl.
+
+One bring-up is shared by the module (minutes, not seconds); it is removed at the end
+also when a check or the bring-up fails. Marked ``realcluster`` (excluded by default,
+see pytest.ini): run with ``pytest -m realcluster tests/test_real_cluster.py -s``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import time
+from datetime import datetime, timezone
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = [
+    pytest.mark.realcluster,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
+]
+
+TENANT = "analytics"  # the dev stack's tenant, on w1 and w2
+WORKERS = ("w1", "w2")
+POD_TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    from lab.cleanup import remove_lab
+    from lab.create import Options, bring_up
+    from lab.spec import new_lab_id
+
+    lab_id = new_lab_id()
+    started = time.monotonic()
+    try:
+        state = bring_up(Options(nodes=3, lab_id=lab_id))
+        print(f"\nbring-up of lab {lab_id}: {time.monotonic() - started:.1f}s wall; per action "
+              + json.dumps({k: round(v, 1) for k, v in state.seconds.items()})
+              + f"; steps {json.dumps(state.facts.get('step_seconds'))}")
+        yield state
+    finally:
+        remove_lab(lab_id)
+
+
+@pytest.fixture(scope="module")
+def kubectl(cluster: Any) -> Any:
+    from lab.probes import for_lab
+
+    return for_lab(cluster.lab, cluster.workspace_dir)
+
+
+@pytest.fixture(scope="module")
+def outputs(cluster: Any) -> dict[str, Any]:
+    from lab.probes import stack_workspace
+
+    return stack_workspace(cluster.workspace_dir).outputs()
+
+
+@pytest.fixture(scope="module")
+def pause_image(cluster: Any) -> str:
+    from lab.images.spec import plan
+    from lab.toolchain.plan import newest_kubernetes
+
+    [pause] = [spec for spec in plan(newest_kubernetes()) if spec.name == "pause"]
+    return pause.reference(cluster.site.image_repository)
+
+
+def pod(name: str, image: str, node_selector: dict[str, str] | None = None,
+        tolerations: list[dict[str, str]] | None = None) -> str:
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}], "terminationGracePeriodSeconds": 0}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    if tolerations:
+        spec["tolerations"] = tolerations
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": TENANT}, "spec": spec})
+
+
+def running(kubectl: Any, name: str) -> dict[str, Any]:
+    """The pod once Running with an address (LabError with its last state otherwise)."""
+    def check() -> dict[str, Any] | None:
+        found = kubectl.json(["-n", TENANT, "get", "pod", name])
+        return found if found["status"].get("phase") == "Running" and found["status"].get("podIP") else None
+    return kubectl.wait(f"pod {name} Running", check, POD_TIMEOUT)
+
+
+def test_every_node_is_ready(cluster: Any, kubectl: Any) -> None:
+    nodes = kubectl.nodes()
+    assert set(nodes) == {"cp1", "w1", "w2"}
+    assert kubectl.ready_nodes() == {"cp1", "w1", "w2"}
+    for node in nodes.values():
+        assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://2.")
+
+
+@pytest.fixture(scope="module")
+def worker_pods(kubectl: Any, pause_image: str) -> dict[str, dict[str, Any]]:
+    """A running pod on each worker, by worker name."""
+    for worker in WORKERS:
+        kubectl.run(["apply", "-f", "-"], stdin=pod(f"on-{worker}", pause_image, {"kubernetes.io/hostname": worker}))
+    return {worker: running(kubectl, f"on-{worker}") for worker in WORKERS}
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_a_pod_on_each_worker_gets_an_address_from_its_slice(
+    worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any], worker: str
+) -> None:
+    found = worker_pods[worker]
+    assert found["spec"]["nodeName"] == worker
+    [node] = [n for n in outputs["nodes"] if n["name"] == worker]
+    address = ipaddress.IPv4Address(found["status"]["podIP"])
+    assert address in ipaddress.IPv4Network(node["podRange"]["cidr"])
+    assert ipaddress.IPv4Address(node["podRange"]["start"]) <= address <= ipaddress.IPv4Address(node["podRange"]["end"])
+
+
+def test_a_pod_reaches_its_host_another_host_and_a_pod_on_another_node(
+    cluster: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any]
+) -> None:
+    from lab.probes.pods import in_pod, ping_argv
+
+    address = {n["name"]: n["address"] for n in outputs["nodes"]}
+    targets = {"own host": address["w1"], "another host": address["cp1"],
+               "pod on w2": worker_pods["w2"]["status"]["podIP"]}
+    results = {what: in_pod(cluster.lab, "w1", TENANT, "on-w1", ping_argv(ip)) for what, ip in targets.items()}
+    assert {what: done.stdout + done.stderr for what, done in results.items() if done.returncode != 0} == {}
+
+
+def test_a_pod_reaches_a_service_cluster_ip_through_kube_proxy(
+    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]]
+) -> None:
+    from lab.probes.pods import in_pod, tcp_connect_argv
+
+    service = kubectl.json(["-n", "default", "get", "service", "kubernetes"])
+    done = in_pod(cluster.lab, "w2", TENANT, "on-w2", tcp_connect_argv(service["spec"]["clusterIP"], 443))
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_pod_resolves_the_api_service_through_coredns_on_a_node_address(
+    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any]
+) -> None:
+    from lab.probes.dns import resolve_in_pod
+
+    config = kubectl.json(["-n", "kube-system", "get", "configmap", "kubeadm-config"])
+    domain = yaml.safe_load(config["data"]["ClusterConfiguration"])["networking"]["dnsDomain"]
+    service = kubectl.json(["-n", "default", "get", "service", "kubernetes"])
+    for server in outputs["dnsServers"]:
+        answer = resolve_in_pod(cluster.lab, "w1", TENANT, "on-w1", server, f"kubernetes.default.svc.{domain}")
+        assert answer == {"rcode": 0, "a": [service["spec"]["clusterIP"]]}, server
+
+
+def test_a_tenant_pod_lands_on_tenant_nodes_by_the_api_servers_node_selector(
+    kubectl: Any, outputs: dict[str, Any], pause_image: str
+) -> None:
+    kubectl.run(["apply", "-f", "-"], stdin=pod("tenant-any", pause_image))
+    found = running(kubectl, "tenant-any")
+    selector = outputs["tenants"][TENANT]["nodeSelector"]
+    # no selector was asked for: PodNodeSelector (the real API server) put the tenant's there
+    assert selector.items() <= found["spec"]["nodeSelector"].items()
+    tenant_nodes = {n["name"] for n in outputs["nodes"] if n["tenant"] == TENANT}
+    assert found["spec"]["nodeName"] in tenant_nodes
+
+
+def test_a_tenant_pod_asking_for_another_node_is_refused_by_pod_node_selector(
+    kubectl: Any, outputs: dict[str, Any], pause_image: str
+) -> None:
+    [(key, _)] = outputs["tenants"][TENANT]["nodeSelector"].items()
+    done = kubectl.run(["apply", "-f", "-"], stdin=pod("elsewhere", pause_image, {key: "someone-else"}), check=False)
+    assert done.returncode != 0
+    assert "conflicts with its namespace node label selector" in done.stderr
+
+
+def test_a_toleration_outside_the_whitelist_is_refused_by_pod_toleration_restriction(
+    kubectl: Any, pause_image: str
+) -> None:
+    toleration = {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}
+    done = kubectl.run(["apply", "-f", "-"], stdin=pod("tolerant", pause_image, tolerations=[toleration]), check=False)
+    assert done.returncode != 0
+    assert "pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist" in done.stderr
+
+
+def test_the_tenant_service_account_manages_pods_in_its_namespace_only(kubectl: Any, outputs: dict[str, Any]) -> None:
+    account = f"system:serviceaccount:{TENANT}:{outputs['tenants'][TENANT]['serviceAccount']}"
+
+    def can(verb: str, namespace: str) -> str:
+        return kubectl.run(["auth", "can-i", verb, "pods", "-n", namespace, "--as", account], check=False).stdout.strip()
+
+    assert can("create", TENANT) == "yes"
+    assert can("delete", TENANT) == "yes"
+    assert can("create", "default") == "no"
+    assert can("list", "kube-system") == "no"
+
+
+def test_a_rebooted_worker_keeps_its_network_and_rejoins(
+    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]]
+) -> None:
+    """Last: reboots w1 (containerd's state is a tmpfs, so its pods start from nothing)."""
+    from lab.probes.pods import in_pod, ping_argv
+
+    rebooted_at = datetime.now(timezone.utc).replace(microsecond=0)
+    cluster.lab.reboot("w1")
+
+    def heartbeat_after_reboot() -> bool:
+        [ready] = [c for c in kubectl.nodes()["w1"]["status"]["conditions"] if c["type"] == "Ready"]
+        beat = datetime.fromisoformat(ready["lastHeartbeatTime"].replace("Z", "+00:00"))
+        return ready["status"] == "True" and beat > rebooted_at
+
+    kubectl.wait("w1 Ready after its reboot", heartbeat_after_reboot, POD_TIMEOUT)
+    address = cluster.lab.node_exec("w1", ["ip", "-4", "-o", "addr", "show", "dev", "mac0"]).stdout
+    assert f" {cluster.lab.state.node('w1').address}/" in address  # the boot unit moved it again
+
+    def pod_answers() -> bool:
+        return in_pod(cluster.lab, "w1", TENANT, "on-w1", ping_argv(worker_pods["w2"]["status"]["podIP"])).returncode == 0
+
+    kubectl.wait("the pod on w1 back and reaching w2's pod", pod_answers, POD_TIMEOUT)
