@@ -3,8 +3,8 @@ three systemd-booted lab nodes (1 control plane, 2 workers), brought up by lab/c
 through the real Pulumi CLI, probed with the real kubectl.
 
 One bring-up is shared by the module (minutes, not seconds); it is removed at the end
-also when a check or the bring-up fails. Marked ``realcluster`` (excluded by default,
-see pytest.ini): run with ``pytest -m realcluster tests/test_real_cluster.py -s``.
+also when a check or the bring-up fails. Marked ``realcluster`` (part of the default run,
+see pytest.ini): run alone with ``pytest -m realcluster -s``, skipped with ``-m "not realcluster"``.
 """
 
 from __future__ import annotations
@@ -73,12 +73,9 @@ def pause_image(cluster: Any) -> str:
 
 def pod(name: str, image: str, node_selector: dict[str, str] | None = None,
         tolerations: list[dict[str, str]] | None = None) -> str:
-    spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}], "terminationGracePeriodSeconds": 0}
-    if node_selector:
-        spec["nodeSelector"] = node_selector
-    if tolerations:
-        spec["tolerations"] = tolerations
-    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": TENANT}, "spec": spec})
+    from lab.probes.pods import pod_manifest
+
+    return pod_manifest(name, TENANT, image, node_selector, tolerations)
 
 
 def running(kubectl: Any, name: str) -> dict[str, Any]:
@@ -192,6 +189,15 @@ def test_the_tenant_service_account_manages_pods_in_its_namespace_only(kubectl: 
     assert can("delete", TENANT) == "yes"
     assert can("create", "default") == "no"
     assert can("list", "kube-system") == "no"
+
+
+def test_a_second_run_of_the_unchanged_stack_plans_no_change(cluster: Any) -> None:
+    """What a pull request's ``pulumi preview`` relies on: a deployed stack previews clean."""
+    from lab.create.pulumi_up import in_fabric
+
+    result, log = in_fabric(cluster.lab, cluster.workspace_dir, "dev", "preview")
+    assert result["ok"], result["errors"]
+    assert set(result["changes"]) == {"same"}, log[-3000:]
 
 
 def test_a_rebooted_worker_keeps_its_network_and_rejoins(

@@ -16,10 +16,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..driver.__main__ import summary
 from ..driver.cli import Toolchain
 from ..driver.workspace import PROJECT_ROOT, Workspace
+from ..lab import Lab
 from .run import BringUp
 
 TIMEOUT = 45 * 60.0
@@ -35,25 +37,32 @@ def step_seconds(log: str) -> dict[str, dict[str, int]]:
     return found
 
 
-def child_argv(workspace: Path, stack: str) -> list[str]:
-    return [sys.executable, "-m", "lab.create.pulumi_up", "--workspace", str(workspace), "--stack", stack]
+def child_argv(workspace: Path, stack: str, operation: str = "up") -> list[str]:
+    return [sys.executable, "-m", "lab.create.pulumi_up", "--workspace", str(workspace), "--stack", stack,
+            "--operation", operation]
+
+
+def in_fabric(lab: Lab, workspace: Path, stack: str, operation: str = "up") -> tuple[dict[str, Any], str]:
+    """``operation`` (up, preview) of the lab's stack, run in the fabric: the driver's
+    JSON summary and the CLI's output (also kept in ``<operation>.log`` of the workspace)."""
+    log = workspace / f"pulumi-{operation}.log"
+    with log.open("w") as out:
+        done = subprocess.run(lab.fabric_argv(child_argv(workspace, stack, operation)), cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, stderr=out, text=True, timeout=TIMEOUT, check=False)
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise RuntimeError(f"the driver exited {done.returncode} without a summary; see {log}") from None
+    return result, log.read_text()
 
 
 def run(state: BringUp) -> None:
     assert state.lab is not None and state.workspace_dir is not None
-    log = state.workspace_dir / "pulumi-up.log"
-    with log.open("w") as out:
-        done = subprocess.run(state.lab.fabric_argv(child_argv(state.workspace_dir, state.options.stack)),
-                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=out, text=True, timeout=TIMEOUT,
-                              check=False)
-    try:
-        result = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise RuntimeError(f"the driver exited {done.returncode} without a summary; see {log}") from None
+    result, log = in_fabric(state.lab, state.workspace_dir, state.options.stack)
     state.facts["pulumi_up"] = {k: result[k] for k in ("seconds", "changes")}
-    state.facts["step_seconds"] = step_seconds(log.read_text())
+    state.facts["step_seconds"] = step_seconds(log)
     if not result["ok"]:
-        errors = "; ".join(result["errors"][:5]) or f"see {log}"
+        errors = "; ".join(result["errors"][:5]) or f"see {state.workspace_dir / 'pulumi-up.log'}"
         raise RuntimeError(f"pulumi up failed: {errors}")
 
 
@@ -61,12 +70,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.create.pulumi_up")
     parser.add_argument("--workspace", type=Path, required=True)
     parser.add_argument("--stack", default="dev")
+    parser.add_argument("--operation", choices=("up", "preview"), default="up")
     args = parser.parse_args(argv)
     from components.program import main as program
 
     workspace = Workspace.create(args.workspace, args.stack, project_dir=args.workspace / "project",
                                  toolchain=Toolchain.available(), program=program)
-    result = workspace.up()
+    result = workspace.up() if args.operation == "up" else workspace.preview()
     print(result.output, file=sys.stderr)  # into pulumi-up.log (the CLI masks secrets)
     print(json.dumps(summary(result)))
     return 0 if result.ok else 1

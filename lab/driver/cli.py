@@ -19,13 +19,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.toolchain import BuildError, cache_root, ensure
+from lab.toolchain import BuildError, cache_root, ensure, plan
+from lab.toolchain.plan import select
 from lab.versions import PULUMI
 
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 PLUGIN_PREFIX = "pulumi-resource-"
 
 Wrap = Callable[[list[str]], list[str]]
+_SAID: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    """A fact about the toolchain, on stderr the first time only (many workspaces ask)."""
+    if message not in _SAID:
+        _SAID.add(message)
+        print(message, file=sys.stderr)
 
 
 class DriverError(Exception):
@@ -57,12 +66,17 @@ class Toolchain:
     @classmethod
     def available(cls) -> Toolchain:
         """The CLI and the kubernetes provider (built if missing), and the language host
-        if it can be built; without it programs run in-process (inline.py)."""
-        try:
-            return cls.built()
-        except BuildError as error:
-            print(f"lab.driver: no Python language host ({error}); programs run in-process", file=sys.stderr)
-            return cls.built(parts=("pulumi-resource-kubernetes",))
+        if it can be built; without it programs run in-process (inline.py). A host the
+        plan already knows to be blocked is not attempted (said once per process)."""
+        [host] = select(plan(), ["pulumi-language-python"])
+        if not host.blocked:
+            try:
+                return cls.built()
+            except BuildError as error:
+                _say_once(f"lab.driver: no Python language host ({error}); programs run in-process")
+        else:
+            _say_once(f"lab.driver: no Python language host ({host.blocked.split(':')[0]}); programs run in-process")
+        return cls.built(parts=("pulumi-resource-kubernetes",))
 
     @property
     def pulumi(self) -> Path:

@@ -9,8 +9,10 @@ capabilities), never a bare nsenter from the machine.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Sequence
+from typing import Any
 
 from ..lab import Lab
 
@@ -39,3 +41,15 @@ def ping_argv(address: str) -> list[str]:
 def tcp_connect_argv(address: str, port: int) -> list[str]:
     """Exit 0 when a TCP connection to address:port opens within 5 seconds."""
     return ["timeout", "5", "bash", "-c", f"exec 3<>/dev/tcp/{address}/{port}"]
+
+
+def pod_manifest(name: str, namespace: str, image: str, node_selector: dict[str, str] | None = None,
+                 tolerations: list[dict[str, str]] | None = None) -> str:
+    """A one-container pod for ``kubectl apply -f -``: the least a probe needs a sandbox for."""
+    spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}], "terminationGracePeriodSeconds": 0}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    if tolerations:
+        spec["tolerations"] = tolerations
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+                       "spec": spec})
