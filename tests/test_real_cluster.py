@@ -191,6 +191,31 @@ def test_the_tenant_service_account_manages_pods_in_its_namespace_only(kubectl: 
     assert can("list", "kube-system") == "no"
 
 
+def test_peers_learn_the_hosts_sub_interface_mac_and_keep_it(cluster: Any, outputs: dict[str, Any]) -> None:
+    """After the address move only the sub-interface answers ARP for the host (the uplink
+    ignores it): the lab's router learns mac0's MAC on every fresh resolution, never the
+    uplink's (which would flip peers between two MACs)."""
+    import subprocess
+
+    from components.hostfiles.hostnet import stable_mac
+
+    lab = cluster.lab
+    [w1] = [n for n in outputs["nodes"] if n["name"] == "w1"]
+
+    def fabric(*argv: str) -> str:
+        return subprocess.run(lab.fabric_argv(list(argv)), capture_output=True, text=True, check=True).stdout
+
+    learnt = []
+    for _ in range(5):
+        fabric("ip", "neigh", "flush", "to", w1["address"])
+        fabric("ping", "-c", "1", "-W", "3", w1["address"])
+        learnt.append(fabric("ip", "neigh", "show", "to", w1["address"]).split("lladdr ")[1].split()[0])
+    assert set(learnt) == {stable_mac("w1")}
+    uplink = lab.node_exec("w1", ["cat", "/proc/sys/net/ipv4/conf/eth0/arp_ignore",
+                                  "/proc/sys/net/ipv4/conf/eth0/rp_filter", "/proc/sys/net/ipv4/conf/mac0/rp_filter"])
+    assert uplink.stdout.split() == ["1", "2", "2"]
+
+
 def test_a_second_run_of_the_unchanged_stack_plans_no_change(cluster: Any) -> None:
     """What a pull request's ``pulumi preview`` relies on: a deployed stack previews clean."""
     from lab.create.pulumi_up import in_fabric

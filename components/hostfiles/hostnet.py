@@ -25,6 +25,8 @@ UNIT_NAME = "spark-on-metal-network.service"
 UNIT_PATH = f"/etc/systemd/system/{UNIT_NAME}"
 FORWARD_CHAIN = "SPARK-ON-METAL-FORWARD"
 DNS_CHAIN = "SPARK-ON-METAL-DNS"
+# The uplink's ARP and rp_filter values before the platform changed them (undo restores).
+SAVED_SYSCTLS = "/var/lib/spark-on-metal/host-network/uplink-sysctl"
 
 
 def stable_mac(node_name: str) -> str:
@@ -51,6 +53,7 @@ def host_network_script(node: NodeNetwork) -> HostFile:
         "MACVLAN_MAC": stable_mac(node.name),
         "HOST_CIDR": node.host_cidr,
         "GATEWAY": str(node.gateway),
+        "SAVED_SYSCTLS": SAVED_SYSCTLS,
     }
     return _host_script(HOST_NETWORK_SCRIPT, f"host networking of {node.name}", values, "host-network.sh")
 

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash disable=SC2154
-# Template: values (UPLINK MACVLAN MACVLAN_MAC HOST_CIDR GATEWAY) are set above by the renderer.
+# Template: values (UPLINK MACVLAN MACVLAN_MAC HOST_CIDR GATEWAY SAVED_SYSCTLS) are set above
+# by the renderer.
 # Usage: host-network.sh apply|undo. Safe to run over an SSH session that uses HOST_CIDR:
 # the address is added to the sub-interface before it leaves the uplink, so it never
 # disappears from the host.
+#
+# ARP and reverse-path filtering, set before the move: the uplink would go on answering
+# ARP for the host's address with its own MAC (Linux answers for any local address on
+# any interface), so peers would flip between two MACs: the uplink answers only for
+# addresses it holds itself (arp_ignore=1) and picks its own address as ARP source
+# (arp_announce=2). Replies to the host arrive on the sub-interface while routes were
+# learnt on the uplink: both filter loosely (rp_filter=2), or a strict host drops them,
+# the SSH session doing the move included. The sub-interface comes up holding the
+# address with arp_notify=1, so the kernel announces it with a gratuitous ARP (again
+# after any link flap) and peers learn the new MAC at once.
 
 log() { printf 'host-network: %s\n' "$*" >&2; }
 
@@ -25,6 +36,47 @@ move_routes() {
   done
 }
 
+UPLINK_SYSCTLS=(arp_ignore=1 arp_announce=2 rp_filter=2)
+MACVLAN_SYSCTLS=(arp_notify=1 rp_filter=2)
+
+conf_path() {
+  printf '/proc/sys/net/ipv4/conf/%s/%s' "$1" "$2"
+}
+
+# set_conf DEV KEY=VALUE...: per-interface IPv4 settings, written only when different.
+set_conf() {
+  local dev=$1 setting key value
+  shift
+  for setting in "$@"; do
+    key=${setting%%=*} value=${setting#*=}
+    if [ "$(cat "$(conf_path "$dev" "$key")")" != "$value" ]; then
+      echo "$value" >"$(conf_path "$dev" "$key")"
+      log "$dev: $key=$value"
+    fi
+  done
+}
+
+# The uplink's own values, recorded once before the first change: undo puts them back.
+save_uplink_conf() {
+  [ -e "$SAVED_SYSCTLS" ] && return 0
+  local setting key
+  mkdir -p "$(dirname "$SAVED_SYSCTLS")"
+  for setting in "${UPLINK_SYSCTLS[@]}"; do
+    key=${setting%%=*}
+    printf '%s=%s\n' "$key" "$(cat "$(conf_path "$UPLINK" "$key")")"
+  done >"$SAVED_SYSCTLS.tmp"
+  mv "$SAVED_SYSCTLS.tmp" "$SAVED_SYSCTLS"
+}
+
+restore_uplink_conf() {
+  [ -e "$SAVED_SYSCTLS" ] || return 0
+  local saved
+  mapfile -t saved <"$SAVED_SYSCTLS"
+  set_conf "$UPLINK" "${saved[@]}"
+  rm -f "$SAVED_SYSCTLS"
+}
+
+# The sub-interface, created down: it comes up only once it holds the host's address.
 ensure_macvlan() {
   if link_exists "$MACVLAN"; then
     local details
@@ -38,15 +90,21 @@ ensure_macvlan() {
     log "created $MACVLAN (macvlan, bridge mode) on $UPLINK"
   fi
   ip link set dev "$UPLINK" up
-  ip link set dev "$MACVLAN" up
 }
 
 apply() {
   link_exists "$UPLINK" || { log "ERROR: uplink $UPLINK does not exist (check the node's 'uplink' setting)"; exit 1; }
   ensure_macvlan
+  save_uplink_conf
+  set_conf "$UPLINK" "${UPLINK_SYSCTLS[@]}"
+  set_conf "$MACVLAN" "${MACVLAN_SYSCTLS[@]}"
   if ! has_address "$MACVLAN" "$HOST_CIDR"; then
     ip addr add "$HOST_CIDR" dev "$MACVLAN"
     log "added $HOST_CIDR to $MACVLAN"
+  fi
+  if ! ip link show dev "$MACVLAN" up | grep -q .; then
+    ip link set dev "$MACVLAN" up
+    log "$MACVLAN up (gratuitous ARP for $HOST_CIDR)"
   fi
   if has_address "$UPLINK" "$HOST_CIDR"; then
     move_routes "$UPLINK" "$MACVLAN"
@@ -60,7 +118,7 @@ apply() {
 }
 
 undo() {
-  link_exists "$MACVLAN" || return 0
+  link_exists "$MACVLAN" || { restore_uplink_conf; return 0; }
   if ! has_address "$UPLINK" "$HOST_CIDR"; then
     ip addr add "$HOST_CIDR" dev "$UPLINK"
     log "restored $HOST_CIDR on $UPLINK"
@@ -68,6 +126,7 @@ undo() {
   move_routes "$MACVLAN" "$UPLINK"
   ip link del dev "$MACVLAN"
   log "removed $MACVLAN"
+  restore_uplink_conf
 }
 
 case "${1:-apply}" in
