@@ -12,7 +12,7 @@ from functools import lru_cache
 import pytest
 
 from components.steps import SECRET_STEPS
-from tests.engine.recording import Registration, RunResult, engine_config, run_program, unwrap
+from tests.program_mocks import Registration, RunResult, engine_config, run_program, unwrap
 from tests.scale import SSH_KEY, scaled_config
 
 COMMAND = "command:remote:Command"
@@ -162,7 +162,8 @@ def test_two_runs_give_identical_inputs() -> None:
     ("change", "touched"),
     [
         ({"labels": {"rack": "r7"}}, set()),  # labels are a Kubernetes-layer matter
-        ({"uplink": "eno1"}, {"w2-host-network"}),
+        # prepare-host first checks that no network manager owns the uplink (uplink-owner.sh)
+        ({"uplink": "eno1"}, {"w2-prepare-host", "w2-host-network"}),
         ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm-join"}),
     ],
 )

@@ -32,6 +32,10 @@ ARMOURED = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGMHoXcBEADOTCq1\n-----E
 HOSTS_OWN_CONTAINERD = "# the host's own containerd configuration\ndisabled_plugins = ['cri']\n"
 
 FAKES: dict[str, str] = {
+    "networkctl": r"""
+log networkctl "$@"
+cat "$FAKE_STATE/networkctl-list" 2>/dev/null || true
+""",
     "apt-get": r"""
 log apt-get "$@"
 case "$1" in
@@ -83,7 +87,7 @@ case "$1" in
       if [ -f "$FAKE_STATE/$state-$unit" ]; then echo "$state"; exit 0; fi
     done
     exit 1 ;;
-  is-active) exit 1 ;;
+  is-active) [ -f "$FAKE_STATE/active-$unit" ] ;;
   enable) touch "$FAKE_STATE/enabled-$unit" ;;
   mask) touch "$FAKE_STATE/masked-$unit" ;;
   unmask) rm -f "$FAKE_STATE/masked-$unit" ;;
@@ -169,7 +173,8 @@ def run(host: Host, platform: Platform, node: str, action: str, env: Mapping[str
         **(env or {}),
     }
     return subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "bash", "-c", inner],
+        # a network namespace of its own: the machine's interfaces are not the fake host's
+        ["unshare", "--mount", "--net", "--propagation", "private", "bash", "-c", inner],
         env=environment, capture_output=True, text=True, timeout=120,
     )
 
@@ -285,7 +290,26 @@ def test_a_cgroup_v1_host_is_refused_unless_the_stack_allows_it(host: Host) -> N
     assert result.returncode == 1
     assert f"this host runs cgroup v1 (/sys/fs/cgroup is {fs}, not cgroup2fs) and kubelet v1.35.4 refuses it" in result.stderr
     assert "or set cgroupV1: allow in the stack" in result.stderr
-    assert host.calls == [] and not host.etc("/etc/containerd/config.toml").exists()
+    assert only_looked(host) and not host.etc("/etc/containerd/config.toml").exists()
+
+
+def only_looked(host: Host) -> bool:
+    """Nothing on the host was changed: the only calls made were read-only questions."""
+    return all(call.startswith(("systemctl is-active ", "networkctl list ")) for call in host.calls)
+
+
+def test_a_host_whose_uplink_a_network_manager_owns_is_refused_before_anything_changes(host: Host) -> None:
+    """systemd-networkd configuring the uplink would put the host's address back on it
+    after the move: the first check stops the step, naming the manager and the fixes."""
+    (host.root / "state" / "active-systemd-networkd").touch()
+    (host.root / "state" / "networkctl-list").write_text("  2 eth0 ether routable configured\n")
+    result = run(host, dev_like(), "w1", "apply")
+    assert result.returncode == 1
+    assert "the uplink eth0 is configured by systemd-networkd" in result.stderr
+    assert "Unmanaged=yes in a .network matching eth0" in result.stderr
+    assert only_looked(host) and not host.etc("/etc/containerd/config.toml").exists()
+    (host.root / "state" / "networkctl-list").write_text("  2 eth0 ether routable unmanaged\n")
+    assert run(host, dev_like(), "w1", "apply").returncode == 0
 
 
 def test_a_mirror_that_left_the_stack_loses_its_hosts_file(host: Host) -> None:

@@ -1,6 +1,7 @@
 """Step prepare-host: what kubeadm's preflight and the release demand of every node.
 
-cgroup v2 (or the stack's explicit ``cgroupV1: allow``), swap off for good (fstab, swap
+An uplink no network manager owns (uplink-owner.sh: one that did would undo the host
+address move of host-network), cgroup v2 (or the stack's explicit ``cgroupV1: allow``), swap off for good (fstab, swap
 units, zram), kernel modules and sysctls, containerd 2.x at a version containerd's support
 matrix recommends for the release (checked on the host) with its configuration and
 registry mirrors, kubelet/kubeadm/kubectl pinned and held at the configured release;
@@ -41,10 +42,11 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         name="prepare-host",
         node=node.name,
         runs_on=node.name,
-        templates=("prepare-host.sh",),
+        templates=("uplink-owner.sh", "prepare-host.sh"),
         variables={
             "STATE_DIR": STATE_DIR,
             "CGROUP_V1": platform.config.cgroup_v1,
+            "UPLINK": node.uplink,
             "KERNEL_MODULES": " ".join(kernel.MODULES),
             "SYSCTL_CONF": kernel.SYSCTL_PATH,
             "APT_KEY_DOWNLOADS": "\n".join(d for d in (repo.key_download() for repo in repositories) if d),

@@ -264,6 +264,7 @@ pull_images() {
 }
 
 som_apply() {
+  check_uplink_owner
   check_cgroups
   som_install_files
   disable_swap
