@@ -37,6 +37,7 @@ def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
         templates=("join-credentials.sh",),
         variables={
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
+            "INIT_CONFIG": kubeadm.INIT_CONFIG,
             "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
             "JOIN_AS": "control-plane" if node.is_control_plane else "worker",
         },

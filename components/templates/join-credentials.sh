@@ -8,6 +8,22 @@ ca_cert_hash() {
     sha256sum | cut -d' ' -f1
 }
 
+# upload_certs KEY: the control-plane certificates, encrypted with KEY, into the cluster.
+# The key goes in a private copy of the init configuration (InitConfiguration's
+# certificateKey), never in kubeadm's arguments.
+upload_certs() {
+  local key=$1 config content marker=$'\nkind: InitConfiguration\n'
+  content=$(<"$INIT_CONFIG")
+  [[ $content == *"$marker"* ]] || som_die "$INIT_CONFIG holds no InitConfiguration"
+  config=$(umask 077 && mktemp "$INIT_CONFIG.XXXXXX")
+  printf '%s\n' "${content/"$marker"/"${marker}certificateKey: ${key}"$'\n'}" >"$config"
+  if ! kubeadm init phase upload-certs --upload-certs --config "$config" >/dev/null 2>&1; then
+    rm -f "$config"
+    som_die "kubeadm could not upload the control-plane certificates"
+  fi
+  rm -f "$config"
+}
+
 som_apply() {
   [ -f "$ADMIN_CONF" ] || som_die "the control plane on $SOM_RUNS_ON is not initialised"
   local token hash key="" expires
@@ -17,7 +33,7 @@ som_apply() {
   hash=$(ca_cert_hash)
   if [ "$JOIN_AS" = control-plane ]; then
     key=$(kubeadm certs certificate-key)
-    kubeadm init phase upload-certs --upload-certs --certificate-key "$key" >/dev/null 2>&1
+    upload_certs "$key"
   fi
   expires=$(($(date +%s) + TOKEN_TTL_SECONDS))
   som_log "bootstrap token minted for $SOM_NODE (valid ${TOKEN_TTL_SECONDS}s)"

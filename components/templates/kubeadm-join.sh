@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154
 # Step kubeadm-join (values above). The credentials arrive inside this script (a Pulumi
-# secret); they are written only to a private temporary copy of the join configuration.
+# secret); they are written only to a private temporary copy of the join configuration,
+# never into a program's arguments.
 
 som_apply() {
   som_install_files
@@ -26,8 +27,14 @@ som_apply() {
   config=$(umask 077 && mktemp "$JOIN_CONFIG.XXXXXX")
   # shellcheck disable=SC2064 # expand now: the trap must remove this very file
   trap "rm -f '$config'" EXIT
-  sed -e "s|$TOKEN_PLACEHOLDER|$token|" -e "s|$CA_HASH_PLACEHOLDER|$hash|" \
-    -e "s|$CERTIFICATE_KEY_PLACEHOLDER|$certificate_key|" "$JOIN_CONFIG" >"$config"
+  # bash's own substitution and printf: no other program sees the credentials in its
+  # arguments (/proc/<pid>/cmdline is readable by every local user)
+  local content
+  content=$(<"$JOIN_CONFIG")
+  content=${content//"$TOKEN_PLACEHOLDER"/"$token"}
+  content=${content//"$CA_HASH_PLACEHOLDER"/"$hash"}
+  content=${content//"$CERTIFICATE_KEY_PLACEHOLDER"/"$certificate_key"}
+  printf '%s\n' "$content" >"$config"
   kubeadm join --config "$config" 2>&1 | som_redact >&2
   som_log "joined the cluster"
 }
