@@ -1,14 +1,17 @@
 """The CI/CD workflows: valid for GitHub, doing what the README's Delivery section promises, safe for forks.
 
-Structure is checked on the parsed YAML; the shell the workflows run lives in
-.github/workflows/scripts and is run here against stand-in `pulumi`, `gh` and `python`
-commands, so its behaviour (fork skip, secret handling, comment upsert, render diff) is
-tested, not just its text.
+Structure is checked on the parsed YAML, and zizmor (a security linter for GitHub Actions,
+pinned in requirements-dev.txt) audits the files offline: any finding fails the test run.
+The shell the workflows run lives in .github/workflows/scripts and is run here against
+stand-in `pulumi`, `gh` and `python` commands, so its behaviour (fork skip, secret handling,
+comment upsert, the fork relay's checks of untrusted artifacts, render diff) is tested, not
+just its text.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -86,15 +89,129 @@ def test_every_workflow_matches_githubs_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actions_are_pinned_at_least_to_a_major_version() -> None:
-    uses = [
-        step.get("uses") or job.get("uses")
+def uses_lines() -> list[tuple[str, str]]:
+    """(file name, text after `uses:`) of every `uses:` line, comments included."""
+    return [
+        (path.name, match.group(1).strip())
+        for path in WORKFLOW_FILES
+        for match in re.finditer(r"^\s*(?:- )?uses:\s*(.+)$", path.read_text(), re.MULTILINE)
+    ]
+
+
+def test_actions_are_pinned_by_commit_with_their_tag() -> None:
+    """A tag can be moved to other code; a commit cannot. The comment says which release it is."""
+    external = [(name, ref) for name, ref in uses_lines() if not ref.startswith("$/")]
+    assert external
+    unpinned = [(n, r) for n, r in external if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", r)]
+    assert unpinned == [], "pin as owner/repo@<full commit> # vX.Y.Z"
+
+
+def test_each_release_is_pinned_to_one_commit_everywhere() -> None:
+    """A partial bump would leave one `# vX.Y.Z` naming two commits, or one action at two releases."""
+    commits: dict[str, set[str]] = {}
+    for _, ref in uses_lines():
+        if not ref.startswith("$/"):
+            action_commit, tag = ref.split(" # ")
+            action, commit = action_commit.split("@")
+            commits.setdefault(f"{action} {tag}", set()).add(commit)
+            commits.setdefault(action, set()).add(tag)
+    assert {key: found for key, found in commits.items() if len(found) != 1} == {}
+
+
+def test_in_repository_workflows_are_called_by_self_repository_reference() -> None:
+    """`$/` is this repository at the running commit; `./` is whatever the workspace holds."""
+    local = [ref for _, ref in uses_lines() if "pulumi-stack.yml" in ref]
+    assert local and all(ref == "$/.github/workflows/pulumi-stack.yml" for ref in local), local
+
+
+def test_every_checkout_keeps_no_credentials() -> None:
+    checkouts = [
+        step
         for path in WORKFLOW_FILES
         for job in load(path.name)["jobs"].values()
-        for step in [*steps_of(job), {}]
+        for step in steps_of(job)
+        if step.get("uses", "").startswith("actions/checkout@")
     ]
-    external = [u for u in uses if u and not u.startswith("./")]
-    assert external and all(re.search(r"@(v\d+(\.\d+)*|[0-9a-f]{40})$", u) for u in external), external
+    assert len(checkouts) >= 5 and all(s["with"]["persist-credentials"] is False for s in checkouts)
+
+
+ZIZMOR = Path(sys.executable).with_name("zizmor")
+
+
+def zizmor(workflows: Path, *options: str) -> list[tuple[str, str]]:
+    """(audit, file name) of each finding of zizmor on ``workflows``.
+
+    Offline (no GitHub, as CI's test job and this machine are) and with no configuration
+    file, so no finding can be muted outside the workflow text itself.
+    """
+    if not ZIZMOR.exists():
+        pytest.fail(f"{ZIZMOR} is missing: pip install -r requirements-dev.txt")
+    result = subprocess.run(
+        [str(ZIZMOR), "--offline", "--no-config", "--no-exit-codes", "--format", "json", "-q", *options, str(workflows)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")},
+    )
+    assert result.returncode == 0, result.stderr
+    return sorted(
+        (finding["ident"], Path(location["symbolic"]["key"]["Local"]["verbatim_path"]).name)
+        for finding in json.loads(result.stdout)
+        for location in finding["locations"]
+        if location["symbolic"]["kind"] == "Primary"
+    )
+
+
+# The one finding the workflows carry, muted in place with its reason: render-diff-comment.yml
+# needs workflow_run (see its header), which zizmor flags whatever the workflow does with it.
+ACCEPTED = [("dangerous-triggers", "render-diff-comment.yml")]
+
+
+def test_zizmor_finds_nothing() -> None:
+    assert zizmor(WORKFLOWS) == []
+
+
+def test_the_only_muted_finding_is_the_fork_comment_relay_trigger() -> None:
+    assert zizmor(WORKFLOWS, "--no-ignores") == ACCEPTED
+
+
+def test_zizmor_pedantic_finds_only_the_permissions_callers_set() -> None:
+    """pulumi-stack.yml declares no token permissions: preview needs pull-requests write (its
+    comment), up must not get it, and a called workflow can only narrow its caller's set, so
+    each calling job sets them. Everything else the pedantic persona looks at is clean."""
+    assert set(zizmor(WORKFLOWS, "--persona=pedantic")) == {("excessive-permissions", "pulumi-stack.yml")}
+
+
+PIN = "actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0"
+KEY_MAPPING = """\
+    secrets:
+      PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}
+      SSH_PRIVATE_KEY: ${{ secrets.SSH_PRIVATE_KEY_DEV }}"""
+RELAY_RUN = 'relay-render-diff.sh "$RUNNER_TEMP/render-diff" "$HEAD_SHA"'
+
+# (file, text, replacement, what zizmor must then report): the mistakes this change removed.
+REGRESSIONS = [
+    ("pull-request.yml", PIN, "actions/checkout@v4", "unpinned-uses"),
+    ("deploy.yml", KEY_MAPPING, "    secrets: inherit", "secrets-inherit"),
+    ("pulumi-stack.yml", "${{ secrets.SSH_PRIVATE_KEY }}", "${{ secrets[inputs.ssh-key-secret] }}",
+     "overprovisioned-secrets"),
+    ("render-diff-comment.yml", RELAY_RUN, RELAY_RUN.replace("$HEAD_SHA", "${{ github.event.workflow_run.head_branch }}"),
+     "template-injection"),
+    ("pull-request.yml", "path: head\n          persist-credentials: false\n", "path: head\n", "artipacked"),
+    ("render-diff-comment.yml", " # zizmor: ignore[dangerous-triggers]", "", "dangerous-triggers"),
+    ("deploy.yml", "uses: $/.github/", "uses: ./.github/", "self-repository"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "replacement", "audit"), REGRESSIONS, ids=[r[3] for r in REGRESSIONS])
+def test_zizmor_catches_each_regression(tmp_path: Path, name: str, text: str, replacement: str, audit: str) -> None:
+    """The gate above fails on each mistake it is there for, not only on an empty directory."""
+    copy = tmp_path / ".github" / "workflows"
+    shutil.copytree(WORKFLOWS, copy)
+    original = (copy / name).read_text()
+    assert text in original
+    (copy / name).write_text(original.replace(text, replacement, 1))
+    assert (audit, name) in zizmor(copy)
 
 
 def test_run_blocks_take_no_expressions() -> None:
@@ -158,15 +275,25 @@ def test_fork_render_diffs_are_relayed_without_running_fork_code() -> None:
     job = relay["jobs"]["comment"]
     assert "head_repository.full_name != github.repository" in job["if"]
     assert "ref" not in step_using(job, "actions/checkout@").get("with", {})  # the default branch, not the fork
-    assert "relay-render-diff.sh" in step_running(job, "relay-render-diff.sh")["run"]
+    # The artifacts land outside the checkout, and the one script run is this branch's relay.
+    assert step_using(job, "actions/download-artifact@")["with"]["path"] == "${{ runner.temp }}/render-diff"
+    assert [s["run"] for s in steps_of(job) if "run" in s] == [
+        'bash .github/workflows/scripts/relay-render-diff.sh "$RUNNER_TEMP/render-diff" "$HEAD_SHA"'
+    ]
+    assert relay["permissions"] == {} and set(job["permissions"]) == {"actions", "contents", "pull-requests"}
 
 
 def test_pull_request_previews_each_stack_with_the_policy_pack_and_comments() -> None:
-    preview = load("pull-request.yml")["jobs"]["preview"]
-    assert preview["uses"] == "./.github/workflows/pulumi-stack.yml"
-    assert [entry["stack"] for entry in preview["strategy"]["matrix"]["include"]] == STACKS
-    assert preview["with"]["command"] == "preview" and preview["permissions"]["pull-requests"] == "write"
-    pulumi = step_using(load("pulumi-stack.yml")["jobs"]["pulumi"], "pulumi/actions@v6", policyPacks="policy")
+    jobs = load("pull-request.yml")["jobs"]
+    for stack in STACKS:
+        preview = jobs[f"preview-{stack}"]
+        assert preview["name"] == f"preview ({stack})"  # the check name branch protection refers to
+        assert preview["uses"] == "$/.github/workflows/pulumi-stack.yml"
+        key_secret = f"SSH_PRIVATE_KEY_{stack.upper()}"
+        assert preview["with"] == {"command": "preview", "stack": stack, "ssh-key-secret": key_secret}
+        assert preview["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert not [job_id for job_id in jobs if job_id.startswith("preview") and job_id.split("-", 1)[-1] not in STACKS]
+    pulumi = step_using(load("pulumi-stack.yml")["jobs"]["pulumi"], "pulumi/actions@", policyPacks="policy")
     assert pulumi["with"]["command"] == "${{ inputs.command }}"
     assert pulumi["with"]["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
     assert pulumi["with"]["stack-name"] == "${{ vars.PULUMI_ORG }}/spark-on-metal/${{ inputs.stack }}"
@@ -183,7 +310,49 @@ def test_fork_paths_use_no_secrets() -> None:
     assert "github.event.pull_request.head.repo.full_name != github.repository" in steps[check]["env"]["IS_FORK"]
     for step in steps[check + 1 :]:
         assert step["if"] == "steps.access.outputs.ready == 'true'", step
-    assert not any("secrets[" in str(v) and "!=" not in str(v) for s in steps[: check + 1] for v in s.get("env", {}).values())
+    # Before the check a secret is only compared with '', never handed to a step.
+    before_check = [str(value) for step in steps[: check + 1] for value in step.get("env", {}).values()]
+    assert not [value for value in before_check if "secrets." in value and "!= ''" not in value]
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+def stack_calls() -> list[tuple[str, dict[str, Any]]]:
+    """(where, job) of every job that calls pulumi-stack.yml."""
+    return [
+        (f"{path.name}:{job_id}", job)
+        for path in WORKFLOW_FILES
+        for job_id, job in load(path.name)["jobs"].items()
+        if job.get("uses", "").endswith("/pulumi-stack.yml")
+    ]
+
+
+def test_the_pulumi_workflow_declares_the_only_secrets_it_reads() -> None:
+    text = (WORKFLOWS / "pulumi-stack.yml").read_text()
+    declared = load("pulumi-stack.yml")["on"]["workflow_call"]["secrets"]
+    assert set(declared) == {"PULUMI_ACCESS_TOKEN", "SSH_PRIVATE_KEY"}
+    assert not any(spec.get("required") for spec in declared.values())  # forks get none: the job skips itself
+    assert set(re.findall(r"secrets\.(\w+)", text)) == set(declared)
+
+
+def test_each_caller_passes_exactly_its_own_stacks_secrets() -> None:
+    """No `secrets: inherit` and no computed secret names: each job hands over two named secrets."""
+    calls = stack_calls()
+    assert len(calls) == 4
+    for where, job in calls:
+        key_secret = f"SSH_PRIVATE_KEY_{job['with']['stack'].upper()}"
+        assert job["with"]["ssh-key-secret"] == key_secret, where  # the name its messages give
+        assert job["secrets"] == {
+            "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+            "SSH_PRIVATE_KEY": "${{ secrets." + key_secret + " }}",
+        }, where
+
+
+def test_no_workflow_reaches_the_whole_secrets_context() -> None:
+    texts = {path.name: path.read_text() for path in WORKFLOW_FILES}
+    whole = re.compile(r"secrets\s*\[|toJSON\(\s*secrets|secrets:\s*inherit")
+    assert {name for name, text in texts.items() if whole.search(text)} == set()
 
 
 # --- deployment ------------------------------------------------------------------------------
@@ -199,7 +368,7 @@ def test_deploy_ups_dev_then_prod_behind_the_prod_environment() -> None:
     jobs = load("deploy.yml")["jobs"]
     dev, prod = jobs["up-dev"], jobs["up-prod"]
     for job, stack in ((dev, "dev"), (prod, "prod")):
-        assert job["uses"] == "./.github/workflows/pulumi-stack.yml" and job["secrets"] == "inherit"
+        assert job["uses"] == "$/.github/workflows/pulumi-stack.yml"
         assert job["with"]["command"] == "up" and job["with"]["stack"] == stack
         assert yaml.safe_load(job["with"]["runner"]) == ["self-hosted", "spark-on-metal", stack]
         assert job["concurrency"]["cancel-in-progress"] is False and stack in job["concurrency"]["group"]
@@ -323,19 +492,89 @@ def test_comment_refuses_untrusted_names(tmp_path: Path, pr: str, stack: str) ->
     assert result.returncode == 1 and not (tmp_path / "gh.log").exists()
 
 
-@pytest.mark.parametrize(("pr_head", "posted"), [("abc123", True), ("def456", False)])
-def test_relay_posts_only_for_the_commit_that_made_the_artifacts(tmp_path: Path, pr_head: str, posted: bool) -> None:
-    (tmp_path / "bin").mkdir()
+RENDERED = "a" * 40  # the commit the fork's pull-request run rendered
+
+
+def fork_artifact(root: Path, stack: str = "prod", files: dict[str, str | None] | None = None) -> Path:
+    """A render-diff artifact as a fork's run uploads it; ``files`` override or add (None: leave out)."""
+    artifact = root / f"render-diff-{stack}"
+    artifact.mkdir(parents=True)
+    contents = {
+        "pr-number": "7\n",
+        "stack": f"{stack}\n",
+        "base-status": "ok\n",
+        "render.diff": file_diff("nodes/cp1/kubelet.conf", 2),
+        "comment.md": "EVIL comment text\n",
+    } | (files or {})
+    for name, text in contents.items():
+        if text is not None:
+            (artifact / name).write_text(text)
+    return artifact
+
+
+def relay(tmp_path: Path, pr_head: str = RENDERED) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "bin").mkdir(exist_ok=True)
     stand_in(tmp_path / "bin", "gh", GH_STAND_IN)
     (tmp_path / "head").write_text(pr_head + "\n")
-    artifact = tmp_path / "artifacts" / "render-diff-prod"
-    artifact.mkdir(parents=True)
-    for name, text in {"pr-number": "7\n", "stack": "prod\n", "comment.md": "### prod\n"}.items():
-        (artifact / name).write_text(text)
-    env = {"GH_TOKEN": "t", "GITHUB_REPOSITORY": "o/r"}
-    result = run_script("relay-render-diff.sh", str(tmp_path / "artifacts"), "abc123", env=env, cwd=tmp_path)
+    env = {"GH_TOKEN": "t", "GITHUB_REPOSITORY": "o/r", "RUN_URL": "https://github.com/o/r/actions/runs/9"}
+    return run_script("relay-render-diff.sh", str(tmp_path / "artifacts"), RENDERED, env=env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(("pr_head", "posted"), [(RENDERED, True), ("b" * 40, False)])
+def test_relay_posts_only_for_the_commit_that_made_the_artifacts(tmp_path: Path, pr_head: str, posted: bool) -> None:
+    fork_artifact(tmp_path / "artifacts")
+    result = relay(tmp_path, pr_head)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "posted").exists() is posted
+
+
+def test_relay_writes_the_comment_itself_from_the_diff(tmp_path: Path) -> None:
+    """The fork's comment.md is ignored: the words around the diff are this branch's."""
+    fork_artifact(tmp_path / "artifacts", files={"base-status": "failed\n"})
+    assert relay(tmp_path).returncode == 0
+    posted = (tmp_path / "posted").read_text()
+    assert posted.startswith("<!-- spark-on-metal:render-diff:prod -->\n### Rendered files and manifests: stack `prod`")
+    assert "| `nodes/cp1/kubelet.conf` | +2 | -0 |" in posted and "could not be rendered" in posted
+    assert "actions/runs/9" in posted and "EVIL" not in posted
+
+
+# (what is wrong, artifact stack name, files replaced, file made a symlink out of the artifact)
+HOSTILE_ARTIFACTS = [
+    ("pr-number is a symlink", "prod", {"pr-number": None}, "pr-number"),
+    ("render.diff is a symlink", "prod", {"render.diff": None}, "render.diff"),
+    ("stack differs from the artifact name", "dev", {"stack": "prod\n"}, None),
+    ("stack carries a workflow command", "prod", {"stack": "prod::warning::EVIL\n"}, None),
+    ("pr-number carries a command", "prod", {"pr-number": "7; EVIL\n"}, None),
+    ("pr-number zero", "prod", {"pr-number": "0\n"}, None),
+    ("pr-number file over the size bound", "prod", {"pr-number": "7\n" + "EVIL" * 100}, None),
+    ("unknown base status", "prod", {"base-status": "EVIL\n"}, None),
+    ("no render.diff", "prod", {"render.diff": None}, None),
+    ("artifact name carries a workflow command", "x::warning::EVIL", {}, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "files", "link"), [case[1:] for case in HOSTILE_ARTIFACTS], ids=[case[0] for case in HOSTILE_ARTIFACTS]
+)
+def test_relay_refuses_hostile_artifacts_without_echoing_them(
+    tmp_path: Path, stack: str, files: dict[str, str | None], link: str | None
+) -> None:
+    artifact = fork_artifact(tmp_path / "artifacts", stack, files)
+    if link:
+        (tmp_path / "outside").write_text("7\n")
+        (artifact / link).symlink_to(tmp_path / "outside")
+    result = relay(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "gh.log").exists()  # refused before asking GitHub anything
+    assert "EVIL" not in result.stdout + result.stderr and "skipping" in result.stdout
+
+
+def test_relay_refuses_a_symlinked_artifact_directory(tmp_path: Path) -> None:
+    real = fork_artifact(tmp_path / "elsewhere")
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "render-diff-prod").symlink_to(real, target_is_directory=True)
+    result = relay(tmp_path)
+    assert result.returncode == 0 and not (tmp_path / "gh.log").exists()
 
 
 PYTHON_STAND_IN = f"""\

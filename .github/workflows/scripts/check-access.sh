@@ -6,7 +6,7 @@
 #   an `up` without them fails.
 # - A local file backend is refused outright: a runner's disk, and the state, are thrown away.
 # Environment: COMMAND (preview|up), STACK, IS_FORK, HAS_ACCESS_TOKEN, HAS_SSH_KEY (true|false),
-# SSH_KEY_SECRET (the secret's name), PULUMI_ORG, PULUMI_BACKEND_URL (may be empty).
+# SSH_KEY_SECRET (the caller's name for the key, for messages), PULUMI_ORG, PULUMI_BACKEND_URL (may be empty).
 # Writes ready=true|false to $GITHUB_OUTPUT.
 set -euo pipefail
 
@@ -44,5 +44,5 @@ if [ -z "$backend" ] || [[ $backend == http* ]]; then
     missing "Secret PULUMI_ACCESS_TOKEN is not available to this run (not set, or a run GitHub gives no secrets, such as Dependabot's)."
 fi
 [ "$HAS_SSH_KEY" = true ] ||
-  missing "Secret $SSH_KEY_SECRET (the stack's sshPrivateKey) is not available to this run (not set, or a run GitHub gives no secrets)."
+  missing "Secret $SSH_KEY_SECRET (the stack's sshPrivateKey) is not available to this run (not set, or a run GitHub gives no secrets). A job that runs in an environment can also take it from that environment's secret SSH_PRIVATE_KEY."
 echo "ready=true" >>"$GITHUB_OUTPUT"
