@@ -340,9 +340,28 @@ class Priorities(Model):
     spark_executor: Priority = Field(default=1_000, description="Spark executors (preemptionPolicy Never: they wait for capacity).")
 
 
+def _upload_path(value: str) -> str:
+    if not syntax.UPLOAD_PATH.match(value):
+        scheme, sep, rest = value.partition("://")
+        shown = f"{scheme}{sep}***@{rest.partition('@')[2]}" if "@" in rest.partition("/")[0] else value  # never echo credentials
+        raise invalid(
+            f"{shown!r} is not an upload path Spark can use",
+            "give an s3a:// or hdfs:// URI without credentials (those go in spark.hadoop.fs.s3a.* settings), "
+            "e.g. s3a://spark-uploads/jobs or hdfs://namenode:8020/spark/uploads",
+        )
+    return value
+
+
+UploadPath = Annotated[str, AfterValidator(_upload_path)]
+
+
 class SparkConfig(Model):
     image: ImageReference = Field(default="apache/spark:3.5.3", description="Default Spark image (spark.kubernetes.container.image).")
     conf: dict[str, str] = Field(default_factory=dict, description="spark-defaults shared by every tenant.")
+    upload_path: UploadPath | None = Field(
+        default=None,
+        description="Where spark-submit uploads local application files (spark.kubernetes.file.upload.path), an s3a:// or hdfs:// URI; unset: only local:// and remote applications can be submitted.",
+    )
     priorities: Priorities = Field(default_factory=Priorities, description="PriorityClass values.")
 
 

@@ -13,6 +13,10 @@ its top-level fields passed as they are, so what ``render`` shows is what is app
 - Nodes are only ever patched (``NodePatch``): kubeadm creates them.
 - Resource names are ``kind/namespace/name`` (``kind/name`` when cluster-scoped), so a
   name never changes unless the object does.
+- Tenant kubeconfigs (``kubeconfig-<tenant>``, secret outputs) are built from the
+  cluster CA in the admin kubeconfig and the token the token controller writes into
+  each tenant's submitter Secret (``components.kubeconfigs``); pulumi-kubernetes waits
+  for that token before it reports the Secret created.
 - Dependencies: ``components.manifests.prerequisites`` (namespace first, workloads
   last); each node patch also waits for that node's own entry of ``node_dependencies``
   (its ``node-registered`` step), so adding a node touches no other node's patch.
@@ -26,8 +30,9 @@ from typing import Any, Callable, Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import manifests
-from components.config import Platform
+from components import kubeconfigs, manifests
+from components.config import Platform, TenantConfig
+from components.manifests import tenants
 from components.manifests.meta import Object, key
 from components.outputs import KUBECONFIG_OUTPUT, contract
 
@@ -122,9 +127,33 @@ class KubernetesLayer(pulumi.ComponentResource):
             component.register_outputs({"namespace": tenant})
         self.register_outputs({"clusterIdentifier": cluster_identifier(platform), "objects": len(self.resources)})
 
+    def submitter_token(self, tenant: TenantConfig) -> pulumi.CustomResource:
+        """The tenant's service-account-token Secret (pulumi-kubernetes waits until it has data)."""
+        return self.resources[("Secret", tenant.name, tenants.submitter_token_secret(tenant))]
 
-def export_outputs(platform: Platform, kubeconfig: pulumi.Input[str]) -> None:
-    """The stack outputs: the contract (components/outputs.py) plus the secret kubeconfig."""
+
+def tenant_kubeconfig(platform: Platform, tenant: TenantConfig, admin_kubeconfig: pulumi.Input[str], layer: KubernetesLayer) -> pulumi.Output[str]:
+    """The tenant's kubeconfig from the cluster CA and its submitter token, as a secret."""
+    secret = f"{tenant.name}/{tenants.submitter_token_secret(tenant)}"
+    data = layer.submitter_token(tenant).data  # type: ignore[attr-defined]
+
+    def build(parts: list[Any]) -> str | None:
+        admin, token_data = parts
+        if admin is None or token_data is None:
+            # Only where no cluster exists (program tests under mocks): kubeadm-init always
+            # prints the kubeconfig, and pulumi-kubernetes waits until a token Secret has data.
+            return None
+        ca = kubeconfigs.cluster_ca(admin)
+        return kubeconfigs.tenant_kubeconfig(platform, tenant, ca, kubeconfigs.token_from_secret_data(token_data, secret))
+
+    return pulumi.Output.secret(pulumi.Output.all(admin_kubeconfig, data).apply(build))
+
+
+def export_outputs(platform: Platform, kubeconfig: pulumi.Input[str], layer: KubernetesLayer) -> None:
+    """The stack outputs: the contract (components/outputs.py), the secret admin kubeconfig
+    and one secret kubeconfig per tenant (``kubeconfig-<tenant>``)."""
     for name, value in contract(platform).items():
         pulumi.export(name, value)
     pulumi.export(KUBECONFIG_OUTPUT, pulumi.Output.secret(kubeconfig))
+    for tenant in platform.config.tenants:
+        pulumi.export(kubeconfigs.output_name(tenant.name), tenant_kubeconfig(platform, tenant, kubeconfig, layer))

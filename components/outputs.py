@@ -2,7 +2,9 @@
 
 A pure function of the Platform, so the documented example (README.md) is
 generated from it and checked against it in the tests. The Pulumi shell exports each
-top-level key as a stack output and adds ``kubeconfig`` (a secret) itself.
+top-level key as a stack output and adds the secrets itself: ``kubeconfig`` (the
+cluster admin's) and ``kubeconfig-<tenant>`` per tenant (its submitter's, confined to
+its namespace; ``tenants.<name>.kubeconfigOutput`` names it).
 
 Compatibility rule: keys are only ever added. Renaming or removing a key, or changing
 a value's type or meaning, bumps ``contractVersion``; consumers check it.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components import kubeconfigs
 from components.config import Platform
 from components.manifests import coredns, spark, tenants
 from components.network import plan
@@ -63,6 +66,9 @@ def _tenants(platform: Platform) -> dict[str, dict[str, Any]]:
             "sparkConf": spark.spark_conf(platform, tenant),
             "podTemplates": {role: spark.pod_template_yaml(platform, tenant, role) for role in spark.ROLES},
             "sparkDefaultsConfigMap": spark.CONFIG_MAP,
+            "executorServiceAccount": tenants.EXECUTOR_SERVICE_ACCOUNT,
+            "submitServiceAccount": tenants.submitter(tenant),
+            "kubeconfigOutput": kubeconfigs.output_name(tenant.name),
         }
     return result
 

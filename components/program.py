@@ -49,5 +49,5 @@ def main() -> None:
     cluster = Cluster(platform.config.cluster_name, platform, private_key)
     # Each node's patch waits for that node's registration only, not for every join.
     registered = {name: [node.commands["node-registered"]] for name, node in cluster.nodes.items() if "node-registered" in node.commands}
-    KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
-    export_outputs(platform, cluster.kubeconfig)  # the contract (README.md, "Stack outputs") and the secret kubeconfig
+    layer = KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
+    export_outputs(platform, cluster.kubeconfig, layer)  # the contract (README.md, "Stack outputs") and the secret kubeconfigs

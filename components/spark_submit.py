@@ -12,6 +12,16 @@ Spark reads pod templates on the submitting machine, so the tenant's templates (
 outputs) are written to ``--template-dir`` (default
 ``$XDG_CACHE_HOME/spark-on-metal/<stack>/<tenant>``) and referenced from there.
 
+``--tenant-kubeconfig`` submits as the tenant's own identity (the secret output
+``kubeconfig-<tenant>``: rights in the tenant namespace only) instead of the caller's
+kubeconfig: it is read with ``pulumi stack output NAME --show-secrets`` (or from an
+``--outputs`` file written with ``--show-secrets``), written to a 0600 file next to the
+templates, and handed to spark-submit in ``KUBECONFIG``; never on a command line.
+
+Local application files need an upload path (the stack's ``spark.uploadPath``, in the
+outputs as ``spark.kubernetes.file.upload.path``); without one, a local application or
+``--jars``/``--files`` entry is refused here, before Spark starts, naming the file.
+
 Arguments after ``--`` go to spark-submit unchanged and after the platform's settings,
 so a user's own ``--conf key=value`` overrides a platform default (spark-submit keeps
 the last value of a key).
@@ -29,10 +39,12 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from components import spark_args
 from components.manifests import spark
 from components.outputs import CONTRACT_VERSION
 
-SUBMIT_OPTIONS = ("--deploy-mode", "cluster")
+KUBECONFIG_FILE = "kubeconfig"
+MASKED_SECRET = "[secret]"  # how pulumi stack output prints a secret without --show-secrets
 
 
 class SubmitError(Exception):
@@ -50,11 +62,28 @@ def submit_argv(
     settings = tenant_outputs(outputs, tenant)
     conf = {**settings["sparkConf"], **spark.template_conf(template_dir)}
     conf.pop("spark.master", None)
+    deploy_mode = conf.pop(spark.DEPLOY_MODE_KEY, spark.DEPLOY_MODE)
+    check_uploads(conf, spark_args)
     ordered = [key for key in spark.HEADLINE_KEYS if key in conf] + sorted(set(conf) - set(spark.HEADLINE_KEYS))
-    argv = [executable, "--master", outputs["sparkMaster"], *SUBMIT_OPTIONS]
+    argv = [executable, "--master", outputs["sparkMaster"], "--deploy-mode", deploy_mode]
     for key in ordered:
         argv += ["--conf", f"{key}={conf[key]}"]
     return argv + list(spark_args)
+
+
+def check_uploads(conf: dict[str, str], args: Sequence[str]) -> None:
+    """Refuse local files when nothing says where spark-submit would upload them."""
+    parsed = spark_args.parse(args)
+    if spark.UPLOAD_PATH_KEY in conf or spark.UPLOAD_PATH_KEY in parsed.conf:
+        return
+    local = spark_args.local_files(parsed)
+    if local:
+        raise SubmitError(
+            f"{', '.join(local)} {'is a local file' if len(local) == 1 else 'are local files'}, and the stack has no upload path "
+            f"({spark.UPLOAD_PATH_KEY}) to ship {'it' if len(local) == 1 else 'them'} through: use an application in the image "
+            "(local:///opt/spark/...) or at a remote URI (s3a://, hdfs://, https://), or set the stack's spark.uploadPath "
+            "(pulumi config set --path spark.uploadPath s3a://<bucket>/<path>) and pulumi up"
+        )
 
 
 def tenant_outputs(outputs: dict[str, Any], tenant: str) -> dict[str, Any]:
@@ -105,6 +134,39 @@ def read_outputs(stack: str | None, outputs_file: str | None) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+def read_tenant_kubeconfig(outputs: dict[str, Any], tenant: str, stack: str | None, outputs_file: str | None) -> str:
+    """The tenant's kubeconfig (a secret output): from the outputs file, else the pulumi CLI."""
+    name = tenant_outputs(outputs, tenant).get("kubeconfigOutput")
+    if not name:
+        raise SubmitError("the stack outputs name no tenant kubeconfig (kubeconfigOutput): pulumi up with this checkout first")
+    if outputs_file is not None:
+        value = outputs.get(name)
+        if not isinstance(value, str) or value == MASKED_SECRET:
+            raise SubmitError(
+                f"the outputs file has no readable {name}: write it with 'pulumi stack output --json --show-secrets' "
+                "(it then holds secrets: keep it private), or give --stack instead of --outputs"
+            )
+        return value
+    pulumi = shutil.which("pulumi")
+    if pulumi is None or stack is None:
+        raise SubmitError("--tenant-kubeconfig needs --stack and the pulumi CLI, or an --outputs file written with --show-secrets")
+    result = subprocess.run([pulumi, "stack", "output", name, "--show-secrets", "-s", stack], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SubmitError(f"pulumi stack output {name} failed for stack {stack}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` readable by its owner only, from the first byte (no chmod window)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    temporary.replace(path)
+    return path
+
+
 def default_template_dir(stack: str | None, tenant: str) -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "spark-on-metal" / (stack or "outputs") / tenant
@@ -123,6 +185,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--exec", action="store_true", dest="run", help="run spark-submit instead of printing the command")
     p.add_argument("--spark-submit", default="spark-submit", metavar="PATH", help="the spark-submit executable")
     p.add_argument("--template-dir", type=Path, metavar="DIR", help="where to write the pod templates")
+    p.add_argument(
+        "--tenant-kubeconfig",
+        action="store_true",
+        help="submit as the tenant's own identity (the secret output kubeconfig-<tenant>, written 0600 next to the templates) instead of your KUBECONFIG",
+    )
     return p
 
 
@@ -135,11 +202,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         template_dir = (args.template_dir or default_template_dir(args.stack, args.tenant)).absolute()
         command = submit_argv(outputs, args.tenant, str(template_dir), spark_args, args.spark_submit)
         write_templates(outputs, args.tenant, template_dir)
+        kubeconfig = None
+        if args.tenant_kubeconfig:
+            text = read_tenant_kubeconfig(outputs, args.tenant, args.stack, args.outputs)
+            kubeconfig = write_private(template_dir / KUBECONFIG_FILE, text)
     except SubmitError as error:
         print(f"spark-submit: {error}", file=sys.stderr)
         return 2
     if args.run:
+        if kubeconfig is not None:
+            os.environ["KUBECONFIG"] = str(kubeconfig)
         os.execvp(command[0], command)
     print(f"# pod templates written to {template_dir}", file=sys.stderr)
-    print(shlex.join(command))
+    print(shlex.join([f"KUBECONFIG={kubeconfig}", *command] if kubeconfig is not None else command))
     return 0

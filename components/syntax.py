@@ -64,6 +64,14 @@ ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*\Z")
 # whitespace, "." and ".." (an "eth0:1" is an address label, not an interface).
 INTERFACE_NAME = re.compile(r"^(?!\.\.?\Z)[A-Za-z0-9_.-]{1,15}\Z")
 
+# Where spark-submit uploads local application files (spark.kubernetes.file.upload.path):
+# a Hadoop FileSystem URI the driver can read back, S3A (bucket names as S3 allows them)
+# or HDFS (namenode host and optional port). No credentials in it: those belong in
+# spark.hadoop.* settings or the environment, never in a URI printed with every command.
+UPLOAD_PATH = re.compile(
+    r"^(?:s3a://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]|hdfs://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)(?:/[A-Za-z0-9._~%+=,-]+)*/?\Z"
+)
+
 SSH_HOST_KEY_TYPES = (
     "ssh-ed25519",
     "ecdsa-sha2-nistp256",

@@ -484,6 +484,40 @@ def spark_conf_leaves_platform_settings(d: Draft) -> Iterator[ConfigProblem]:
                 )
 
 
+def _spark_confs(d: Draft) -> Iterator[tuple[str, dict[str, str]]]:
+    """(config key, settings) of every place the stack gives Spark settings."""
+    if d.has("spark"):
+        yield "spark.conf", d.spark.conf
+    if d.has("tenants"):
+        for index, tenant in d.tenants:
+            yield tenant_key(index, "sparkConf"), tenant.spark_conf
+
+
+@needs()
+def spark_conf_keys_known(d: Draft) -> Iterator[ConfigProblem]:
+    # Spark ignores a key it does not know without a word: a typo would do nothing, silently.
+    from components import spark_keys
+
+    for where, conf in _spark_confs(d):
+        for key in sorted(conf):
+            found = spark_keys.problem(key)
+            if found is not None:
+                yield ConfigProblem(where, *found)
+
+
+@needs()
+def upload_path_has_its_setting(d: Draft) -> Iterator[ConfigProblem]:
+    from components.manifests.spark import UPLOAD_PATH_KEY
+
+    for where, conf in _spark_confs(d):
+        if UPLOAD_PATH_KEY in conf:
+            yield ConfigProblem(
+                where,
+                f"{UPLOAD_PATH_KEY} has its own, checked setting",
+                "remove it here and set spark.uploadPath (an s3a:// or hdfs:// URI) instead",
+            )
+
+
 # ---------------------------------------------------------------------------- secrets
 
 

@@ -194,6 +194,16 @@ CASES = [
     Case("host-key-type-mismatch", {"nodes[1].sshHostKey": f"ssh-rsa {ED25519_BLOB}"}, "nodes[1].sshHostKey", "is a 'ssh-ed25519' key but the line says 'ssh-rsa'", "ssh-keyscan"),
     Case("host-key-with-host-name", {"nodes[1].sshHostKey": f"10.0.0.62 {HOST_KEY}"}, "nodes[1].sshHostKey", "key type '10.0.0.62' is not one of", "ssh-keyscan"),
     Case("host-key-truncated", {"nodes[1].sshHostKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"}, "nodes[1].sshHostKey", "not a well-formed ssh-ed25519 key", "ssh-keyscan"),
+    # --- Spark settings: Spark ignores a key it does not know, so the stack may not
+    Case("spark-conf-misspelt-key", {"spark": {"conf": {"spark.executor.memroy": "4g"}}}, "spark.conf", "spark.executor.memroy is not a setting Spark 4 knows", "did you mean 'spark.executor.memory'?"),
+    Case("tenant-spark-conf-misspelt-key", {"tenants[0].sparkConf": {"spark.sql.shuffle.partition": "64"}}, "tenants[0].sparkConf", "spark.sql.shuffle.partition is not a setting", "did you mean 'spark.sql.shuffle.partitions'?"),
+    Case("spark-conf-misspelt-namespace", {"spark": {"conf": {"spark.kubernets.allocation.batch.size": "5"}}}, "spark.conf", "spark.kubernets.allocation.batch.size is not a setting", "did you mean 'spark.kubernetes.allocation.batch.size'?"),
+    Case("spark-conf-key-outside-spark", {"spark": {"conf": {"executor.memory": "4g"}}}, "spark.conf", "is not a Spark setting: spark-submit ignores keys outside spark.*", "remove it"),
+    Case("spark-conf-sets-the-upload-path", {"spark": {"conf": {"spark.kubernetes.file.upload.path": "s3a://b/x"}}}, "spark.conf", "spark.kubernetes.file.upload.path has its own, checked setting", "set spark.uploadPath"),
+    Case("spark-conf-sets-the-deploy-mode", {"tenants[0].sparkConf": {"spark.submit.deployMode": "client"}}, "tenants[0].sparkConf", "spark.submit.deployMode is set by the platform", "remove it"),
+    Case("spark-conf-sets-the-executor-account", {"spark": {"conf": {"spark.kubernetes.authenticate.executor.serviceAccountName": "spark"}}}, "spark.conf", "is set by the platform", "remove it"),
+    Case("upload-path-not-a-filesystem-uri", {"spark": {"uploadPath": "/tmp/uploads"}}, "spark.uploadPath", "'/tmp/uploads' is not an upload path Spark can use", "s3a:// or hdfs://"),
+    Case("upload-path-with-credentials", {"spark": {"uploadPath": "s3a://AKIA:hunter2@bucket/jobs"}}, "spark.uploadPath", "'s3a://***@bucket/jobs' is not an upload path", "without credentials"),
     # --- unknown keys: never ignored, with the likely intended key
     Case("unknown-top-level-key", {"podSubnett": "10.0.0.0/17"}, "podSubnett", "unknown setting", "did you mean 'podSubnet'?"),
     Case("unknown-node-key", {"nodes[1].adress": "10.0.0.62"}, "nodes[1].adress", "unknown setting", "did you mean 'address'?"),

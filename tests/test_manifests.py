@@ -184,8 +184,12 @@ def test_rbac_is_namespaced_for_tenants(platform: Platform) -> None:
         for subject in binding["subjects"]:
             assert subject.get("namespace") not in names
     for tenant in platform.config.tenants:
-        [binding] = [obj for obj in by_kind(objects, "RoleBinding") if obj["metadata"]["namespace"] == tenant.name]
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "spark", "namespace": tenant.name}]
+        bindings = {obj["metadata"]["name"]: obj for obj in by_kind(objects, "RoleBinding") if obj["metadata"]["namespace"] == tenant.name}
+        assert set(bindings) == {tenants.ROLE_BINDING, tenants.SUBMITTER_ROLE_BINDING}
+        assert bindings[tenants.ROLE_BINDING]["subjects"] == [{"kind": "ServiceAccount", "name": "spark", "namespace": tenant.name}]
+        assert bindings[tenants.SUBMITTER_ROLE_BINDING]["subjects"] == [
+            {"kind": "ServiceAccount", "name": f"{tenant.name}-submitter", "namespace": tenant.name}
+        ]
 
 
 def test_spark_role_grants_exactly_the_drivers_needs() -> None:
@@ -200,8 +204,8 @@ def test_spark_role_grants_exactly_the_drivers_needs() -> None:
 
 def test_edit_access_binds_the_edit_cluster_role_in_the_namespace_only() -> None:
     tenant = load_stack_file("prod").config.tenants[0].model_copy(update={"access": "edit"})
-    kinds = [obj["kind"] for obj in tenants.objects(tenant)]
-    assert "Role" not in kinds
+    roles = [obj["metadata"]["name"] for obj in tenants.objects(tenant) if obj["kind"] == "Role"]
+    assert roles == [tenants.SUBMITTER_ROLE]  # no driver Role: edit replaces it; submitting keeps its own
     binding = tenants.role_binding(tenant)
     assert binding["kind"] == "RoleBinding" and binding["metadata"]["namespace"] == tenant.name
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}

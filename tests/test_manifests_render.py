@@ -43,7 +43,12 @@ def test_reference_tenant_objects_are_all_rendered(rendered: Path) -> None:
         "resourcequota_spark_reserved-priority-classes.yaml",
         "resourcequota_spark_tenant-quota.yaml",
         "role_spark_spark-driver.yaml",
+        "role_spark_spark-submitter.yaml",
+        "rolebinding_spark_spark-submitter.yaml",
         "rolebinding_spark_spark.yaml",
+        "secret_spark_spark-submitter-token.yaml",
+        "serviceaccount_spark_spark-executor.yaml",
+        "serviceaccount_spark_spark-submitter.yaml",
         "serviceaccount_spark_spark.yaml",
     ]
     assert not list(rendered.glob("clusterrolebinding_*spark.yaml"))

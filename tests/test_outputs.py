@@ -42,6 +42,13 @@ def test_every_output_is_documented() -> None:
     assert table == {*contract(load_stack_file("prod")), KUBECONFIG_OUTPUT}
 
 
+def test_tenant_kubeconfig_outputs_are_documented() -> None:
+    section = DOC.read_text().split("## Stack outputs: the contract", 1)[1].split("\n## ", 1)[0]
+    assert "| `kubeconfig-<tenant>` |" in section
+    for tenant in contract(load_stack_file("prod"))["tenants"].values():
+        assert tenant["kubeconfigOutput"] == f"kubeconfig-{tenant['namespace']}"
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_contract_keys_are_stable(stack: str) -> None:
     outputs = contract(load_stack_file(stack))
@@ -55,6 +62,7 @@ def test_contract_keys_are_stable(stack: str) -> None:
     for tenant in outputs["tenants"].values():
         assert list(tenant) == [
             "namespace", "serviceAccount", "nodeSelector", "priorityClasses", "sparkConf", "podTemplates", "sparkDefaultsConfigMap",
+            "executorServiceAccount", "submitServiceAccount", "kubeconfigOutput",
         ]
     assert KUBECONFIG_OUTPUT not in outputs
     json.dumps(outputs)  # plain JSON: no Output, no address objects

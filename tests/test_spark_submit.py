@@ -124,8 +124,127 @@ def test_wired_as_a_subcommand_of_the_cli(outputs_file: Path, tmp_path: Path, ca
     from components import __main__ as cli
 
     try:
-        code = cli.main(["spark-submit", "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", "x.jar"])
+        code = cli.main(["spark-submit", "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", "local:///x.jar"])
     except SystemExit:
         pytest.skip("components/__main__.py does not dispatch spark-submit yet (patch in the Kubernetes-layer report)")
     assert code == 0
     assert capsys.readouterr().out.startswith(f"spark-submit --master k8s://{API} --deploy-mode cluster ")
+
+
+# ---------------------------------------------------------------------------- uploads
+
+
+def with_upload_path(outputs_file: Path, path: str = "s3a://spark-uploads/jobs") -> Path:
+    outputs = json.loads(outputs_file.read_text())
+    outputs["tenants"]["spark"]["sparkConf"]["spark.kubernetes.file.upload.path"] = path
+    outputs_file.write_text(json.dumps(outputs))
+    return outputs_file
+
+
+@pytest.mark.parametrize(
+    ("job", "named"),
+    [
+        (["--class", "Main", "target/app.jar"], "target/app.jar"),
+        (["--conf", "spark.executor.memory=4g", "file:///home/me/app.py", "--input", "x"], "file:///home/me/app.py"),
+        (["--jars", "local:///opt/spark/jars/a.jar,libs/b.jar", "local:///opt/app.jar"], "libs/b.jar"),
+        (["--verbose", "--files=conf/app.conf", "s3a://bucket/app.jar"], "conf/app.conf"),
+    ],
+)
+def test_a_local_file_without_an_upload_path_is_refused_before_spark_starts(
+    job: list[str], named: str, outputs_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(spark_submit.os, "execvp", lambda *args: calls.append(args))
+    code, out, err = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--exec", "--", *job)
+    assert code == 2 and out == "" and calls == []
+    assert f"{named} is a local file, and the stack has no upload path" in err
+    assert "spark.uploadPath" in err and err.count("\n") == 1  # one message, no traceback
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        JOB,
+        ["--class", "Main", "s3a://bucket/app.jar"],
+        ["--class", "Main", "https://repo.example/app.jar", "arg.txt"],  # application arguments are not files
+        ["--kill", "spark:spark-pi-*"],
+    ],
+)
+def test_applications_spark_need_not_upload_pass(job: list[str], outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *job)
+    assert code == 0 and shlex.split(out)[-len(job):] == job
+
+
+def test_a_local_file_goes_through_the_stacks_upload_path(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with_upload_path(outputs_file)
+    code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", "--class", "Main", "app.jar")
+    assert code == 0
+    assert "spark.kubernetes.file.upload.path=s3a://spark-uploads/jobs" in shlex.split(out)
+
+
+def test_a_users_own_upload_path_is_honoured(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = ["--conf", "spark.kubernetes.file.upload.path=hdfs://nn:8020/up", "app.py"]
+    code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *job)
+    assert code == 0 and shlex.split(out)[-len(job):] == job
+
+
+def test_the_deploy_mode_comes_from_the_outputs_once(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *JOB)
+    argv = shlex.split(out)
+    assert code == 0 and argv[3:5] == ["--deploy-mode", "cluster"]
+    assert not any(arg.startswith("spark.submit.deployMode=") for arg in argv)
+    assert "spark.kubernetes.authenticate.executor.serviceAccountName=spark-executor" in argv
+
+
+# ---------------------------------------------------------------------------- tenant credentials
+
+TENANT_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: spark-submitter\n  user:\n    token: s3cr3t-token\n"
+
+
+def with_kubeconfig(outputs_file: Path, value: str) -> Path:
+    outputs_file.write_text(json.dumps({**json.loads(outputs_file.read_text()), "kubeconfig-spark": value}))
+    return outputs_file
+
+
+def test_tenant_kubeconfig_is_written_private_and_passed_in_the_environment(
+    outputs_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_kubeconfig(outputs_file, TENANT_KUBECONFIG)
+    calls: list[tuple[str, list[str], str | None]] = []
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setattr(spark_submit.os, "execvp", lambda file, args: calls.append((file, args, spark_submit.os.environ.get("KUBECONFIG"))))
+    argv = ["--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--tenant-kubeconfig", "--exec", "--", *JOB]
+    spark_submit.main(argv)
+    [(_, args, kubeconfig)] = calls
+    path = tmp_path / "kubeconfig"
+    assert kubeconfig == str(path) and path.read_text() == TENANT_KUBECONFIG
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not any("s3cr3t" in arg for arg in args)
+
+
+def test_printed_command_points_at_the_kubeconfig_file_not_its_content(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with_kubeconfig(outputs_file, TENANT_KUBECONFIG)
+    code, out, err = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--tenant-kubeconfig", "--", *JOB)
+    assert code == 0 and shlex.split(out)[0] == f"KUBECONFIG={tmp_path / 'kubeconfig'}"
+    assert "s3cr3t" not in out + err
+
+
+def test_a_masked_kubeconfig_asks_for_show_secrets(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with_kubeconfig(outputs_file, "[secret]")
+    code, _, err = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--tenant-kubeconfig")
+    assert code == 2 and "--show-secrets" in err and not (tmp_path / "kubeconfig").exists()
+
+
+def test_tenant_kubeconfig_is_read_from_its_own_secret_output(outputs_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def run_cli(args: list[str], **options: Any) -> Any:
+        seen.append(args)
+        stdout = outputs_file.read_text() if "--json" in args else TENANT_KUBECONFIG
+        return type("Done", (), {"returncode": 0, "stdout": stdout, "stderr": ""})()
+
+    monkeypatch.setattr(spark_submit.shutil, "which", lambda name: "/usr/bin/pulumi")
+    monkeypatch.setattr(spark_submit.subprocess, "run", run_cli)
+    assert spark_submit.main(["--stack", "prod", "--tenant", "spark", "--template-dir", str(tmp_path), "--tenant-kubeconfig"]) == 0
+    assert seen[1] == ["/usr/bin/pulumi", "stack", "output", "kubeconfig-spark", "--show-secrets", "-s", "prod"]
+    assert (tmp_path / "kubeconfig").read_text() == TENANT_KUBECONFIG

@@ -15,9 +15,37 @@ Pod templates carry what Spark has no setting for:
 - the toleration for the tenant's own taint (PodTolerationRestriction adds it too;
   stating it keeps the templates usable where the namespace defaults are absent).
 
-Settings that define where a job runs (master, namespace, service account, node
-selector, template container names) are the platform's and override any ``spark.conf``
-or tenant ``sparkConf`` entry; the image is only a default a tenant may override.
+Settings that define where and as whom a job runs (master, deploy mode, namespace, the
+driver's and the executors' service accounts, node selector, template container names)
+are the platform's and override any ``spark.conf`` or tenant ``sparkConf`` entry; the
+image and the excluded feature steps are defaults a tenant may override.
+
+Spark 4.2's NetworkPolicy step is switched off (``spark.kubernetes.driver.pod.
+excludedFeatureSteps``), not granted. From 4.2 every submission creates a NetworkPolicy
+limiting executor ingress to the job's own pods, with the submitter's credentials, and
+deletes the driver again when that is forbidden. The pod network here is MACVLAN
+without a policy engine: nothing enforces a NetworkPolicy, so the object would isolate
+nothing while looking as if it did, and granting ``networkpolicies`` to tenants would
+only let them write more such objects. Tenants are kept apart by their own nodes, and
+addresses in their own slices (DESIGN.md), not by policies. Spark 3.5 does not know
+the key and ignores it. A site that adds an enforcing network plugin sets the key to
+its own list (or empty) in ``spark.conf`` and grants ``networking.k8s.io``
+``networkpolicies`` (create, get, patch, delete) in the submitter Role.
+
+The ConfigMap is a complete ``SPARK_CONF_DIR`` for cluster mode
+(``spark.submit.deployMode cluster``): mounted in any pod of the tenant namespace,
+``spark-submit`` with no options submits a driver pod. Client mode from a pod (a
+notebook whose JVM is the driver) needs more than a conf directory: ``--deploy-mode
+client``; the pod running as the ServiceAccount ``spark`` (the driver creates the
+executors); ``spark.kubernetes.driver.pod.name`` set to the pod's own name (downward
+API), so executors are owned by it and removed with it; ``spark.driver.host`` an
+address executors reach (the pod IP from the downward API, or a headless Service
+selecting the pod) and fixed ``spark.driver.port`` and ``spark.driver.blockManager.port``;
+and the pod scheduled on the tenant's nodes, which the namespace already ensures.
+
+``spark.kubernetes.file.upload.path`` comes from the stack's ``spark.uploadPath`` only:
+without it, applications must be ``local://`` (in the image) or remote URIs, and
+``python -m components spark-submit`` refuses a local file before Spark starts.
 """
 
 from __future__ import annotations
@@ -31,7 +59,7 @@ from components.hostfiles.resolv import options as resolv_options
 from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
 from components.taints import tenant_taint, toleration
-from components.manifests.tenants import SERVICE_ACCOUNT
+from components.manifests.tenants import EXECUTOR_SERVICE_ACCOUNT, SERVICE_ACCOUNT
 
 PodRole = Literal["driver", "executor"]
 ROLES: tuple[PodRole, ...] = ("driver", "executor")
@@ -48,6 +76,12 @@ ROLE_LABEL = "spark-on-metal.io/spark-role"
 IMAGE_KEY = "spark.kubernetes.container.image"
 NAMESPACE_KEY = "spark.kubernetes.namespace"
 SERVICE_ACCOUNT_KEY = "spark.kubernetes.authenticate.driver.serviceAccountName"
+EXECUTOR_SERVICE_ACCOUNT_KEY = "spark.kubernetes.authenticate.executor.serviceAccountName"
+DEPLOY_MODE_KEY = "spark.submit.deployMode"
+DEPLOY_MODE = "cluster"
+UPLOAD_PATH_KEY = "spark.kubernetes.file.upload.path"
+EXCLUDED_DRIVER_STEPS_KEY = "spark.kubernetes.driver.pod.excludedFeatureSteps"
+NETWORK_POLICY_STEP = "org.apache.spark.deploy.k8s.features.NetworkPolicyFeatureStep"
 # The reference's spark-submit line states these first, in this order.
 HEADLINE_KEYS = (NAMESPACE_KEY, SERVICE_ACCOUNT_KEY, IMAGE_KEY)
 
@@ -77,6 +111,8 @@ def pod_template(platform: Platform, tenant: TenantConfig, role: PodRole) -> Obj
     taint = tenant_taint(tenant)
     if taint is not None:
         spec["tolerations"] = [toleration(taint)]
+    if role == "executor":
+        spec["automountServiceAccountToken"] = False  # executors never call the API server
     spec["containers"] = [{"name": CONTAINER_NAMES[role]}]
     return {
         "apiVersion": "v1",
@@ -95,8 +131,10 @@ def platform_settings(platform: Platform, tenant: TenantConfig) -> dict[str, str
     key, value = tenant.label
     return {
         "spark.master": master(platform),
+        DEPLOY_MODE_KEY: DEPLOY_MODE,
         NAMESPACE_KEY: tenant.name,
         SERVICE_ACCOUNT_KEY: SERVICE_ACCOUNT,
+        EXECUTOR_SERVICE_ACCOUNT_KEY: EXECUTOR_SERVICE_ACCOUNT,
         f"spark.kubernetes.node.selector.{key}": value,
         **{f"spark.kubernetes.{role}.podTemplateContainerName": CONTAINER_NAMES[role] for role in ROLES},
     }
@@ -108,17 +146,27 @@ def platform_setting_keys(tenant: TenantConfig) -> frozenset[str]:
     Independent of the rest of the stack, so config validation can check them early.
     """
     key, _ = tenant.label
-    fixed = {"spark.master", NAMESPACE_KEY, SERVICE_ACCOUNT_KEY, f"spark.kubernetes.node.selector.{key}"}
+    fixed = {
+        "spark.master",
+        DEPLOY_MODE_KEY,
+        NAMESPACE_KEY,
+        SERVICE_ACCOUNT_KEY,
+        EXECUTOR_SERVICE_ACCOUNT_KEY,
+        f"spark.kubernetes.node.selector.{key}",
+    }
     per_role = {f"spark.kubernetes.{role}.{name}" for role in ROLES for name in ("podTemplateContainerName", "podTemplateFile")}
     return frozenset(fixed | per_role)
 
 
 def spark_conf(platform: Platform, tenant: TenantConfig) -> dict[str, str]:
     """Every setting except the template paths (which depend on where the files are)."""
+    spark = platform.config.spark
     merged = {
-        IMAGE_KEY: platform.config.spark.image,
-        **platform.config.spark.conf,
+        IMAGE_KEY: spark.image,
+        EXCLUDED_DRIVER_STEPS_KEY: NETWORK_POLICY_STEP,
+        **spark.conf,
         **tenant.spark_conf,
+        **({UPLOAD_PATH_KEY: spark.upload_path} if spark.upload_path else {}),
         **platform_settings(platform, tenant),
     }
     return dict(sorted(merged.items()))

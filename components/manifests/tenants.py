@@ -18,6 +18,15 @@ Physical isolation, enforced by the API server rather than by convention:
   Spark's driver needs, or to the ``edit`` ClusterRole. The reference's
   ClusterRoleBinding would grant edit in every namespace (a tenant escape). Namespaces
   are cluster-scoped, so no tenant can rewrite its own namespace's annotations.
+- Executors run as their own ServiceAccount (``spark-executor``) with no binding and no
+  token mounted: an executor never calls the API server, so a compromised task gets no
+  credential (it would otherwise inherit the driver's, which creates and deletes pods).
+- Submitting has its own identity, ``<tenant>-submitter``: a ServiceAccount with a Role
+  in the tenant namespace only (RoleBinding, never a ClusterRole) holding what
+  ``spark-submit`` in cluster mode does (create the driver pod, server-side apply its
+  Service and ConfigMaps, watch it, ``--kill``/``--status``, and read logs and
+  port-forward to the UI), and a long-lived token Secret the stack turns into the
+  tenant's kubeconfig (``components.kubeconfigs``). No Secrets, no NetworkPolicies.
 - A ResourceQuota shares out the tenant's nodes; a second one, scoped to the reserved
   PriorityClasses with ``pods: 0``, keeps the platform's classes out of tenant hands.
 """
@@ -37,8 +46,13 @@ DEFAULT_TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/defaultToleratio
 TOLERATIONS_WHITELIST_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerationsWhitelist"
 
 SERVICE_ACCOUNT = "spark"
+EXECUTOR_SERVICE_ACCOUNT = "spark-executor"
 ROLE = "spark-driver"
 ROLE_BINDING = "spark"
+SUBMITTER_ROLE = "spark-submitter"
+SUBMITTER_ROLE_BINDING = "spark-submitter"
+SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token"
+SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 EDIT_CLUSTER_ROLE = "edit"
 QUOTA = "tenant-quota"
 PRIORITY_QUOTA = "reserved-priority-classes"
@@ -72,6 +86,34 @@ SPARK_DRIVER_RULES: list[dict[str, Any]] = [
 ]
 
 
+# What ``spark-submit --deploy-mode cluster`` does with the submitter's credentials
+# (Spark 4's submit Client: create the driver pod, server-side apply (PATCH) the driver's
+# Service and ConfigMaps and its PVCs, delete the pod if that fails, watch it until it
+# ends; ``--kill``/``--status`` list, get and delete driver pods) plus what a user does
+# around a job: ``kubectl logs`` and ``kubectl port-forward`` to the driver UI, events.
+# NetworkPolicies are left out: the platform switches Spark 4.2's policy step off
+# (components.manifests.spark). Secrets are left out: nothing in submitting reads one.
+SPARK_SUBMITTER_RULES: list[dict[str, Any]] = [
+    {
+        "apiGroups": [""],
+        "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
+    },
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+]
+
+
+def submitter(tenant: TenantConfig) -> str:
+    """The tenant's submitting ServiceAccount (named after the tenant so a token reads as whose)."""
+    return f"{tenant.name}-submitter"
+
+
+def submitter_token_secret(tenant: TenantConfig) -> str:
+    return f"{submitter(tenant)}-token"
+
+
 def _tolerations_json(tolerations: list[dict[str, str]]) -> str:
     return json.dumps(tolerations, sort_keys=True, separators=(",", ":"))
 
@@ -103,6 +145,56 @@ def namespace(tenant: TenantConfig) -> Object:
 
 def service_account(tenant: TenantConfig) -> Object:
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(SERVICE_ACCOUNT, tenant.name)}
+
+
+def executor_service_account(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(EXECUTOR_SERVICE_ACCOUNT, tenant.name),
+        "automountServiceAccountToken": False,
+    }
+
+
+def submitter_service_account(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(submitter(tenant), tenant.name),
+        "automountServiceAccountToken": False,
+    }
+
+
+def submitter_role(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": metadata(SUBMITTER_ROLE, tenant.name),
+        "rules": SPARK_SUBMITTER_RULES,
+    }
+
+
+def submitter_role_binding(tenant: TenantConfig) -> Object:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": metadata(SUBMITTER_ROLE_BINDING, tenant.name),
+        "subjects": [{"kind": "ServiceAccount", "name": submitter(tenant), "namespace": tenant.name}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SUBMITTER_ROLE},
+    }
+
+
+def submitter_token(tenant: TenantConfig) -> Object:
+    """A long-lived token the token controller fills in (Kubernetes issues no other kind
+    without a client asking for it, and a stack output must outlive any request)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(
+            submitter_token_secret(tenant), tenant.name, annotations={SERVICE_ACCOUNT_NAME_ANNOTATION: submitter(tenant)}
+        ),
+        "type": SERVICE_ACCOUNT_TOKEN_TYPE,
+    }
 
 
 def role(tenant: TenantConfig) -> Object:
@@ -204,8 +296,13 @@ def objects(tenant: TenantConfig) -> list[Object]:
     candidates = [
         namespace(tenant),
         service_account(tenant),
+        executor_service_account(tenant),
         role(tenant) if tenant.access == "spark" else None,
         role_binding(tenant),
+        submitter_service_account(tenant),
+        submitter_role(tenant),
+        submitter_role_binding(tenant),
+        submitter_token(tenant),
         resource_quota(tenant),
         priority_quota(tenant),
         limit_range(tenant),
