@@ -1,11 +1,15 @@
 """Action ``mirrors``: the lab's registry and apt repository, up and filled with the
-images and packages of the release the toolchain built."""
+images and packages of the release the toolchain built, and the lab's Spark image
+(lab/images/spark), which the stack's ``spark.image`` names."""
 
 from __future__ import annotations
 
+import time
+
 from ..images.inputs import bin_dirs
+from ..images.spark.build import build as build_spark_image
 from ..images.spec import plan as image_plan
-from ..services import mirrors
+from ..services import mirrors, registry
 from ..services.packages import plan as package_plan
 from ..services.site import site_for
 from ..toolchain.plan import newest_kubernetes
@@ -24,3 +28,8 @@ def run(state: BringUp) -> None:
     filled = mirrors.fill(site, row, dirs, images, packages)
     state.facts["mirror_push_seconds"] = round(filled.push_seconds, 1)
     state.facts["mirror_repository_seconds"] = round(filled.repository_seconds, 1)
+    spark = build_spark_image()
+    started = time.monotonic()
+    state.facts["spark_image"] = registry.push(site, [(spark.oci_reference, spark.spec.name, spark.spec.tag)])[0]
+    state.facts["spark_image_seconds"] = {"build": round(spark.seconds, 1), "cached": spark.cached,
+                                          "push": round(time.monotonic() - started, 1)}

@@ -5,6 +5,8 @@ a secret), a lab cluster is an air-gapped site: kubeadm's images come from the l
 registry (``imageRepository``), kubelet/kubeadm/kubectl and containerd from the lab's
 apt repository (``packageRepository``, ``containerd.package``/``repository``), signed
 with the lab key published beside the Release file, as pkgs.k8s.io publishes its own.
+Spark's pods run the lab's own Spark image from the same registry (``spark.image``),
+which the mirrors action pushed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from ..driver.cli import Toolchain
 from ..driver.labstack import PROJECT, Setting, lab_settings, stack_nodes
 from ..driver.workspace import Workspace
+from ..images.spark.spec import SparkImage
 from ..services.site import Site
 from ..toolchain.plan import newest_kubernetes
 from .run import BringUp
@@ -37,6 +40,7 @@ def site_settings(site: Site) -> list[Setting]:
         Setting(f"{PROJECT}:containerd.repository.url", url),
         Setting(f"{PROJECT}:containerd.repository.suite", "/"),
         Setting(f"{PROJECT}:containerd.repository.signingKeyUrl", key_url),
+        Setting(f"{PROJECT}:spark.image", SparkImage().reference(site.image_repository)),
     ]
 
 

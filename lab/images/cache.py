@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,27 @@ def entry(root: Path, kind: str, name: str, tag: str, key: str) -> Entry:
     return Entry(root / kind / name / tag / key)
 
 
+def _building(path: Path) -> bool:
+    """A ``.<key>.partial-<pid>`` scratch directory of a build still running.
+
+    Why: two bring-ups on one machine may build the same image at once; pruning the
+    other's scratch directory under its feet breaks that build half way.
+    """
+    name, sep, pid = path.name.rpartition(".partial-")
+    if not sep or not name.startswith(".") or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def siblings(found: Entry) -> list[Path]:
-    """Other builds of the same name and tag (older inputs), for pruning."""
+    """Other builds of the same name and tag (older inputs, abandoned scratch), for pruning."""
     parent = found.directory.parent
     if not parent.is_dir():
         return []
-    return sorted(p for p in parent.iterdir() if p != found.directory)
+    return sorted(p for p in parent.iterdir() if p != found.directory and not _building(p))
