@@ -32,6 +32,17 @@ ARMOURED = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGMHoXcBEADOTCq1\n-----E
 HOSTS_OWN_CONTAINERD = "# the host's own containerd configuration\ndisabled_plugins = ['cri']\n"
 
 FAKES: dict[str, str] = {
+    # the CRI service answers after FAKE_STATE/cri-unready-for (a count) more questions
+    "sleep": "exit 0\n",  # waits are counted in questions asked, not in seconds
+    "crictl": r"""
+log crictl "$@"
+left=$(cat "$FAKE_STATE/cri-unready-for" 2>/dev/null || echo 0)
+if [ "$left" -gt 0 ]; then
+  echo $((left - 1)) >"$FAKE_STATE/cri-unready-for"
+  echo 'rpc error: code = Unimplemented desc = unknown service runtime.v1.RuntimeService' >&2
+  exit 1
+fi
+""",
     "networkctl": r"""
 log networkctl "$@"
 cat "$FAKE_STATE/networkctl-list" 2>/dev/null || true
@@ -296,6 +307,29 @@ def test_a_cgroup_v1_host_is_refused_unless_the_stack_allows_it(host: Host) -> N
 def only_looked(host: Host) -> bool:
     """Nothing on the host was changed: the only calls made were read-only questions."""
     return all(call.startswith(("systemctl is-active ", "networkctl list ")) for call in host.calls)
+
+
+def test_images_are_pulled_only_once_the_restarted_runtime_answers_cri(host: Host) -> None:
+    """containerd's socket is up before its CRI service: the control plane's image pull
+    (and kubelet later) waits until ``crictl info`` answers instead of failing."""
+    (host.root / "state" / "cri-unready-for").write_text("2\n")
+    result = run(host, dev_like(), "cp", "apply")
+    assert result.returncode == 0, result.stderr
+    calls = host.calls
+    asked = [i for i, call in enumerate(calls) if call.startswith("crictl ") and " info" in call]
+    pull = next(i for i, call in enumerate(calls) if call.startswith("kubeadm config images pull"))
+    assert len(asked) == 3 and asked[-1] < pull
+
+
+def test_a_runtime_that_never_answers_cri_stops_the_step_with_its_reason(host: Host) -> None:
+    (host.root / "state" / "cri-unready-for").write_text("1000\n")
+    platform = dev_like()
+    step = prepare_host.step(platform, platform.node("w1"))
+    assert step.variables["CRI_WAIT_SECONDS"] == 60
+    result = run(host, platform, "w1", "apply")
+    assert result.returncode == 1
+    assert "containerd's CRI service at unix:///run/containerd/containerd.sock did not answer within 60s" in result.stderr
+    assert len([call for call in host.calls if call.startswith("crictl ")]) == 60
 
 
 def test_a_host_whose_uplink_a_network_manager_owns_is_refused_before_anything_changes(host: Host) -> None:

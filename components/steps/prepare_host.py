@@ -55,6 +55,8 @@ def step(platform: Platform, node: NodeConfig) -> Step:
             "CONTAINERD_VERSION": platform.containerd_version,
             "CONTAINERD_MINIMUM": release.containerd_minimum,
             "CONTAINERD_CONFIG": containerd.CONFIG_PATH,
+            "CRI_ENDPOINT": containerd.SOCKET,
+            "CRI_WAIT_SECONDS": 60,
             "CONTAINERD_CERTS_DIR": containerd.CERTS_DIR,
             "CONTAINERD_HOSTS_FILES": " ".join(containerd.hosts_path(m.registry) for m in platform.config.registry_mirrors),
             "KUBERNETES_RELEASE": release.name,

@@ -252,6 +252,19 @@ ensure_kubernetes_packages() {
   fi
 }
 
+# containerd's socket answers before its CRI service is registered: right after a
+# restart, kubeadm (and kubelet) fail with "unknown service runtime.v1.RuntimeService".
+# The step ends only once the runtime answers as kubelet will ask it.
+wait_for_cri() {
+  local tries=0
+  until crictl --runtime-endpoint "$CRI_ENDPOINT" info >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ "$tries" -lt "$CRI_WAIT_SECONDS" ] ||
+      som_die "containerd's CRI service at $CRI_ENDPOINT did not answer within ${CRI_WAIT_SECONDS}s (journalctl -u containerd on this host says why)"
+    sleep 1
+  done
+}
+
 pull_images() {
   [ "$PULL_IMAGES" = yes ] || return 0
   if [ "$(cat "$IMAGES_MARKER" 2>/dev/null || true)" = "$IMAGES_WANTED" ]; then
@@ -275,6 +288,7 @@ som_apply() {
   install_sources
   ensure_containerd
   ensure_kubernetes_packages
+  wait_for_cri
   pull_images
 }
 
