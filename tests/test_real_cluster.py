@@ -10,56 +10,21 @@ see pytest.ini): run alone with ``pytest -m realcluster -s``, skipped with ``-m 
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
-import time
 from datetime import datetime, timezone
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.realcluster import TENANT, WORKERS, cluster, kubectl, outputs  # noqa: F401 (fixtures)
 
 pytestmark = [
     pytest.mark.realcluster,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-TENANT = "analytics"  # the dev stack's tenant, on w1 and w2
-WORKERS = ("w1", "w2")
 POD_TIMEOUT = 120.0
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    from lab.cleanup import remove_lab
-    from lab.create import Options, bring_up
-    from lab.spec import new_lab_id
-
-    lab_id = new_lab_id()
-    started = time.monotonic()
-    try:
-        state = bring_up(Options(nodes=3, lab_id=lab_id))
-        print(f"\nbring-up of lab {lab_id}: {time.monotonic() - started:.1f}s wall; per action "
-              + json.dumps({k: round(v, 1) for k, v in state.seconds.items()})
-              + f"; steps {json.dumps(state.facts.get('step_seconds'))}")
-        yield state
-    finally:
-        remove_lab(lab_id)
-
-
-@pytest.fixture(scope="module")
-def kubectl(cluster: Any) -> Any:
-    from lab.probes import for_lab
-
-    return for_lab(cluster.lab, cluster.workspace_dir)
-
-
-@pytest.fixture(scope="module")
-def outputs(cluster: Any) -> dict[str, Any]:
-    from lab.probes import stack_workspace
-
-    return stack_workspace(cluster.workspace_dir).outputs()
 
 
 @pytest.fixture(scope="module")
