@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tests.engine.recording import run_program
+from tests.program_mocks import run_program
 from tests.scale import scaled_config
 
 

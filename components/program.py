@@ -1,7 +1,8 @@
 """The Pulumi program: load and validate the stack, build the platform, export outputs.
 
-Kept out of ``__main__.py`` so tests, the benchmark and the lab's engine stand-in run
-exactly this function under ``pulumi.runtime.set_mocks``.
+Kept out of ``__main__.py`` so the program tests and the program benchmark run exactly
+this function under ``pulumi.runtime.set_mocks`` (tests/program_mocks.py), besides the
+real engine that runs ``__main__.py``.
 """
 
 from __future__ import annotations

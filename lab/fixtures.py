@@ -8,7 +8,7 @@ then use `lab` (one 3-node lab: cp1, w1, w2 on 10.99.0.0/17, shared by the modul
 or `lab_factory(nodes=..., subnet=..., gateway=...)` (labs for one test). Both tear
 down in a `finally`, so a failing test, an exception in the lab's own up(), or a
 Ctrl-C leaves no trace; `python -m lab down --all` covers a killed pytest.
-Helpers (requires_root, install_kubernetes) are in lab/testing.py.
+Helpers (requires_root, lab_traces) are in lab/testing.py.
 """
 
 from __future__ import annotations

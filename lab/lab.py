@@ -47,10 +47,7 @@ class Lab:
 
     def __init__(
         self, subnet: str, gateway: str, nodes: Sequence[LabNodeSpec], lab_id: str | None = None,
-        real_tools: bool = False,
     ) -> None:
-        """real_tools: nodes get the real apt, curl and gpg (a real cluster, lab/create);
-        otherwise the stand-ins (seed.py)."""
         specs = list(nodes)
         prefixlen = check_layout(subnet, gateway, specs)
         self.state = LabState(
@@ -59,7 +56,6 @@ class Lab:
         )
         self._supplies: dict[str, subprocess.Popen[bytes]] = {}
         self.boots: dict[str, BootReport] = {}
-        self.real_tools = real_tools
 
     @classmethod
     def attach(cls, lab_id: str) -> Lab:
@@ -68,7 +64,6 @@ class Lab:
         lab.state = LabState.load(lab_id)
         lab._supplies = {}
         lab.boots = {}
-        lab.real_tools = False
         return lab
 
     # --- names and keys ---------------------------------------------------------------
@@ -147,7 +142,7 @@ class Lab:
             for spec in self.nodes:
                 dirs = self.node_dirs(spec.name)
                 dirs.create()
-                host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python, self.real_tools)
+                host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
                 known_hosts.append(known_hosts_line(spec.address, host_key))
                 netns.create_node_network(names, spec, self.state.gateway, self.state.prefixlen)
                 cgroups.create(names, spec.name)

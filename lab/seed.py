@@ -5,7 +5,8 @@ mounted; overlayfs takes them as the node's own. Directories created on the way 
 mode and owner from the machine's directory of the same path, so that e.g. /root
 stays 0700 for sshd's StrictModes and /etc stays 0755. What a node has of its own:
 host name and hosts, a machine id, an SSH host key and the lab's authorized key, the
-systemd units it boots (nodes/units.py), the stand-ins.
+systemd units it boots (nodes/units.py), the stand-ins of the machine-global tools
+(every other tool a node runs is the real one, installed by apt from the lab's mirror).
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from .nodes import units
 from .overlay import CLUSTER_MOUNTPOINT
 from .spec import LabNodeSpec
 from .sshd import HOST_KEY, SSHD_CONFIG, SSHD_CONFIG_TEXT, generate_key
-from .standins.common import LIB_DIR, SHADOWED_BINARIES, SYSTEM_STANDINS, launcher_text
+from .standins.common import LIB_DIR, MACHINE_GLOBAL_STANDINS, SHADOWED_BINARIES, launcher_text
 
 STANDINS_SOURCE = Path(__file__).parent / "standins"
-# Stand-ins a node of a real cluster keeps: these tools act on the whole machine.
-MACHINE_GLOBAL_STANDINS = ("swapoff", "swapon", "modprobe", "sysctl")
 SKELETON = Path("/etc/skel")
 OPAQUE = ("trusted.overlay.opaque", b"y")
 
@@ -90,29 +89,21 @@ def hosts_file(nodes: Sequence[LabNodeSpec]) -> str:
     return "\n".join(lines + [f"{n.address}\t{n.name}" for n in nodes]) + "\n"
 
 
-def install_standins(upper: Path, python: str, machine_global_only: bool = False) -> None:
-    """The stand-in package and the always-present stand-ins.
-
-    kubeadm/kubelet/kubectl are not installed here: they appear when the apt-get
-    stand-in installs their package, as on a real machine. machine_global_only (a
-    node of a real cluster, lab/create): only the tools that would act on the whole
-    machine (swap, kernel modules, non-net sysctls) are stood in; apt, curl and gpg
-    are the real ones.
-    """
+def install_standins(upper: Path, python: str) -> None:
+    """The stand-in package and the stand-ins of the tools that would act on the whole
+    machine (swap, kernel modules, non-net sysctls); apt, curl, gpg and the Kubernetes
+    tools are the real ones."""
     package = ensure_dir(upper, f"{LIB_DIR}/standins")
     for source in sorted(STANDINS_SOURCE.glob("*.py")):
         shutil.copyfile(source, package / source.name)
-    for command, module in SYSTEM_STANDINS.items():
-        if machine_global_only and command not in MACHINE_GLOBAL_STANDINS:
-            continue
+    for command, module in MACHINE_GLOBAL_STANDINS.items():
         put(upper, f"/usr/local/sbin/{command}", launcher_text(command, module, python), 0o755)
     for command, path in SHADOWED_BINARIES.items():
-        put(upper, path, launcher_text(command, SYSTEM_STANDINS[command], python), 0o755)
+        put(upper, path, launcher_text(command, MACHINE_GLOBAL_STANDINS[command], python), 0o755)
 
 
 def seed_node(
     upper: Path, node: LabNodeSpec, nodes: Sequence[LabNodeSpec], client_public_key: str, python: str,
-    real_tools: bool = False,
 ) -> str:
     """Everything a node needs at first boot; returns its host public key line."""
     put(upper, "/etc/hostname", node.name + "\n")
@@ -128,6 +119,6 @@ def seed_node(
         if (SKELETON / dotfile).is_file():
             put(upper, f"/root/{dotfile}", (SKELETON / dotfile).read_text())
     install_units(upper)
-    install_standins(upper, python, machine_global_only=real_tools)
+    install_standins(upper, python)
     ensure_dir(upper, CLUSTER_MOUNTPOINT)
     return host_key

@@ -11,12 +11,15 @@ APT_PACKAGES=(
   iputils-ping dnsmasq-base conntrack shellcheck openssl util-linux procps python3-venv
   systemd dbus ca-certificates curl gnupg dpkg-dev
 )
-# Each lab concern lists its own packages beside its code (comments and blank lines skipped).
-mapfile -t concern_packages < <(sed -e 's/#.*//' -e '/^\s*$/d' lab/*/debian-packages.txt)
-mapfile -t toolchain_packages < <(python3 -m lab.toolchain apt)
+# Each lab concern lists its own packages beside its code (lab/packages.py reads them).
+concern_list=$(python3 -m lab.packages)
+toolchain_list=$(python3 -m lab.toolchain apt)
+mapfile -t concern_packages <<<"$concern_list"
+mapfile -t toolchain_packages <<<"$toolchain_list"
 
 missing=()
 for package in "${APT_PACKAGES[@]}" "${concern_packages[@]}" "${toolchain_packages[@]}"; do
+  [ -n "$package" ] || continue
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,8 +1,10 @@
-"""Run the program under mocks and record what the engine would be told.
+"""The program under Pulumi's own runtime mocks (``pulumi.runtime.set_mocks``): a stand-in
+for the engine's side of registration, recording what the engine would be told.
 
-``RecordingMonitor`` extends pulumi's ``MockMonitor``: the stock mocks see a resource's
-type, name and inputs, not its URN, parent or dependencies, which is exactly what the
-graph tests and the engine stand-in need.
+For pure program tests (the resource graph, secrecy, scale) that need no CLI and no
+host; every end-to-end run goes through the real CLI (lab/driver). ``RecordingMonitor``
+extends pulumi's ``MockMonitor``: the stock mocks see a resource's type, name and
+inputs, not its URN, parent or dependencies, which the graph tests need.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 PROJECT = "spark-on-metal"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from tests.engine.recording import PROJECT
+from tests.program_mocks import PROJECT
 
 # Any well-formed ed25519 public key serves: these stacks never dial a host.
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPAj8UAjEjB4MSlpkYMQCeqR1OX2wSmop56EetUW4dk+"

@@ -10,7 +10,7 @@ from .run import BringUp
 def run(state: BringUp) -> None:
     options = state.options
     lab = Lab(options.subnet, options.gateway, default_nodes(options.nodes, options.subnet),
-              lab_id=state.lab_id, real_tools=True)
+              lab_id=state.lab_id)
     lab.up()
     lab.detach()  # the bring-up's own failure handling removes it (run.py)
     state.lab = lab
