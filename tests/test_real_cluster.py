@@ -12,7 +12,9 @@ from __future__ import annotations
 import ipaddress
 import os
 from datetime import datetime, timezone
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -101,17 +103,99 @@ def test_a_pod_reaches_a_service_cluster_ip_through_kube_proxy(
     assert done.returncode == 0, done.stderr
 
 
+@pytest.fixture(scope="module")
+def api_service_name(kubectl: Any) -> str:
+    """The API server's Service by its full name in the cluster's DNS domain."""
+    config = kubectl.json(["-n", "kube-system", "get", "configmap", "kubeadm-config"])
+    domain = yaml.safe_load(config["data"]["ClusterConfiguration"])["networking"]["dnsDomain"]
+    return f"kubernetes.default.svc.{domain}"
+
+
 def test_a_pod_resolves_the_api_service_through_coredns_on_a_node_address(
-    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any]
+    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any],
+    api_service_name: str,
 ) -> None:
     from lab.probes.dns import resolve_in_pod
 
-    config = kubectl.json(["-n", "kube-system", "get", "configmap", "kubeadm-config"])
-    domain = yaml.safe_load(config["data"]["ClusterConfiguration"])["networking"]["dnsDomain"]
     service = kubectl.json(["-n", "default", "get", "service", "kubernetes"])
     for server in outputs["dnsServers"]:
-        answer = resolve_in_pod(cluster.lab, "w1", TENANT, "on-w1", server, f"kubernetes.default.svc.{domain}")
+        answer = resolve_in_pod(cluster.lab, "w1", TENANT, "on-w1", server, api_service_name)
         assert answer == {"rcode": 0, "a": [service["spec"]["clusterIP"]]}, server
+
+
+def raw_chain_packets(lab: Any, node: str, chain: str) -> int:
+    """Packets the rules of one raw-table chain have matched on a node."""
+    listing = lab.node_exec(node, ["iptables", "-w", "-t", "raw", "-L", chain, "-v", "-x", "-n"]).stdout
+    return sum(int(line.split()[0]) for line in listing.splitlines()[2:] if line.strip())
+
+
+def tracked(lab: Any, node: str, protocol: str, port: int, destination: str | None = None) -> list[str]:
+    """The node's conntrack entries of one protocol to one destination port."""
+    argv = ["conntrack", "-L", "-p", protocol, "--orig-port-dst", str(port)]
+    argv += ["--orig-dst", destination] if destination else []
+    return [line for line in lab.node_exec(node, argv).stdout.splitlines() if line.strip()]
+
+
+def test_dns_to_a_node_address_is_neither_tracked_nor_natted(
+    cluster: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any], api_service_name: str
+) -> None:
+    """The design's answer to the conntrack race (DESIGN.md): the NOTRACK rules match the
+    lookups, and no DNS flow to the node's address is in its conntrack table (so none can
+    be NATed), while the same table does track the node's API server connections."""
+    from components.hostfiles.hostnet import DNS_CHAIN
+    from lab.probes.dns import resolve_in_pod
+
+    lab = cluster.lab
+    by_address = {n["address"]: n["name"] for n in outputs["nodes"]}
+    for server in outputs["dnsServers"]:
+        node = by_address[server]
+        before = raw_chain_packets(lab, node, DNS_CHAIN)
+        for _ in range(3):
+            assert resolve_in_pod(lab, "w1", TENANT, "on-w1", server, api_service_name)["rcode"] == 0
+        assert raw_chain_packets(lab, node, DNS_CHAIN) >= before + 6, node  # a query and an answer each
+        assert tracked(lab, node, "udp", 53, server) == [], node
+        assert tracked(lab, node, "tcp", 53, server) == [], node
+    api_port = urlsplit(outputs["apiEndpoint"]).port or 443
+    assert tracked(lab, "cp1", "tcp", api_port) != []  # the table is live: the check above can fail
+
+
+@pytest.fixture
+def forward_policy_drop(cluster: Any) -> Iterator[None]:
+    """Every worker's FORWARD policy DROP (a hardened host's), restored afterwards."""
+    lab = cluster.lab
+    saved = {}
+    for worker in WORKERS:
+        rules = lab.node_exec(worker, ["iptables", "-w", "-S", "FORWARD"]).stdout.splitlines()
+        saved[worker] = rules[0].split()[-1]  # "-P FORWARD ACCEPT"
+    try:
+        for worker in WORKERS:
+            lab.node_exec(worker, ["iptables", "-w", "-P", "FORWARD", "DROP"])
+        yield
+    finally:
+        for worker, policy in saved.items():
+            lab.node_exec(worker, ["iptables", "-w", "-P", "FORWARD", policy], check=False)
+
+
+def test_pods_reach_a_service_and_each_other_with_the_forward_policy_drop(
+    cluster: Any, kubectl: Any, worker_pods: dict[str, dict[str, Any]], outputs: dict[str, Any],
+    forward_policy_drop: None,
+) -> None:
+    """Pod traffic the host forwards (a Service through mac0 and kube-proxy's DNAT) passes
+    pod-forwarding.sh's chain whatever the host's FORWARD policy."""
+    from lab.probes.pods import in_pod, ping_argv, tcp_connect_argv
+
+    lab = cluster.lab
+    for worker in WORKERS:
+        assert lab.node_exec(worker, ["iptables", "-w", "-S", "FORWARD"]).stdout.splitlines()[0] == "-P FORWARD DROP"
+    service = kubectl.json(["-n", "default", "get", "service", "kubernetes"])
+    address = {n["name"]: n["address"] for n in outputs["nodes"]}
+    probes = {
+        "service from w2": in_pod(lab, "w2", TENANT, "on-w2", tcp_connect_argv(service["spec"]["clusterIP"], 443)),
+        "service from w1": in_pod(lab, "w1", TENANT, "on-w1", tcp_connect_argv(service["spec"]["clusterIP"], 443)),
+        "pod on w1 from w2": in_pod(lab, "w2", TENANT, "on-w2", ping_argv(worker_pods["w1"]["status"]["podIP"])),
+        "cp1 from w2": in_pod(lab, "w2", TENANT, "on-w2", ping_argv(address["cp1"])),
+    }
+    assert {what: done.stdout + done.stderr for what, done in probes.items() if done.returncode != 0} == {}
 
 
 def test_a_tenant_pod_lands_on_tenant_nodes_by_the_api_servers_node_selector(

@@ -8,8 +8,6 @@ toolchain, umoci), computes the content key, and builds only what the cache lack
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Mapping
@@ -19,7 +17,7 @@ from typing import Any
 
 from ..proc import run
 from . import hostfiles, oci, programs, rootfs
-from .cache import Entry, cache_root, content_key, entry, file_digests, sha256_file, siblings
+from .cache import building, cache_root, content_key, entry, file_digests, sha256_file
 from .spec import ImageSpec, ProjectProgram, ToolchainBinary
 
 FORMAT = 2  # bump when this module changes what it writes for the same inputs
@@ -93,31 +91,12 @@ def build(spec: ImageSpec, bin_dirs: Mapping[str, Path], root: Path | None = Non
     if found.is_complete():
         return Built(spec, found.layout, key, 0.0, cached=True)
     started = time.monotonic()
-    _build_into(found, spec, bin_dirs, host_paths, parts)
-    for old in siblings(found):
-        shutil.rmtree(old, ignore_errors=True)
-    return Built(spec, found.layout, key, time.monotonic() - started, cached=False)
-
-
-def _build_into(
-    found: Entry, spec: ImageSpec, bin_dirs: Mapping[str, Path], host_paths: list[str], parts: dict[str, Any]
-) -> None:
-    """Build in a scratch directory beside the entry, then rename it into place."""
-    scratch = found.directory.with_name(f".{found.directory.name}.partial-{os.getpid()}")
-    shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        (scratch / "work").mkdir(parents=True)
+    with building(found, {"image": spec.name, "tag": spec.tag, "inputs": parts}) as scratch:
+        (scratch / "work").mkdir()
         (scratch / "rootfs").mkdir(mode=0o755)
         rootfs.assemble(scratch / "rootfs", spec, _sources(spec, bin_dirs, scratch / "work"), host_paths)
-        result = scratch / "result"
-        result.mkdir()
-        oci.write_layout(result / "oci", spec.tag, scratch / "rootfs", scratch / "bundle", spec)
-        (result / "stamp.json").write_text(json.dumps({"image": spec.name, "tag": spec.tag, "inputs": parts},
-                                                      indent=2, sort_keys=True))
-        shutil.rmtree(found.directory, ignore_errors=True)
-        result.rename(found.directory)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        oci.write_layout(scratch / "result" / "oci", spec.tag, scratch / "rootfs", scratch / "bundle", spec)
+    return Built(spec, found.layout, key, time.monotonic() - started, cached=False)
 
 
 def manifest(built: Built) -> dict[str, Any]:

@@ -10,10 +10,12 @@ with ``stamp.json`` written last: a build interrupted half way has no stamp.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 from ..toolchain.build import sha256 as sha256_file
 from ..toolchain.cache import cache_root
 
-__all__ = ["Entry", "cache_root", "content_key", "entry", "file_digests", "sha256_file", "siblings"]
+__all__ = ["Entry", "building", "cache_root", "content_key", "entry", "file_digests", "sha256_file", "siblings"]
 
 STAMP = "stamp.json"
 LAYOUT = "oci"
@@ -86,3 +88,27 @@ def siblings(found: Entry) -> list[Path]:
     if not parent.is_dir():
         return []
     return sorted(p for p in parent.iterdir() if p != found.directory and not _building(p))
+
+
+@contextlib.contextmanager
+def building(found: Entry, stamp: Mapping[str, Any]) -> Iterator[Path]:
+    """A scratch directory beside the entry for one build; its ``result`` becomes the entry.
+
+    Why one place for every kind (images, the Spark image, .debs): the entry appears whole
+    or not at all (``stamp`` written last, then one rename), a failed build leaves no
+    scratch behind, and older builds of the same name and tag are pruned only after a
+    new one is in place.
+    """
+    scratch = found.directory.with_name(f".{found.directory.name}.partial-{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    result = scratch / "result"
+    try:
+        result.mkdir(parents=True)
+        yield scratch
+        (result / STAMP).write_text(json.dumps(stamp, indent=2, sort_keys=True))
+        shutil.rmtree(found.directory, ignore_errors=True)
+        result.rename(found.directory)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    for old in siblings(found):
+        shutil.rmtree(old, ignore_errors=True)

@@ -12,7 +12,6 @@ kubectl's package only.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..images.build import tool_version, toolchain_path
-from ..images.cache import cache_root, content_key, entry, file_digests, sha256_file, siblings
+from ..images.cache import building, cache_root, content_key, entry, file_digests, sha256_file
 from ..images.rootfs import EPOCH, fix_metadata
 from ..images.spec import ToolchainBinary
 from ..proc import run
@@ -120,24 +119,12 @@ def build(spec: PackageSpec, bin_dirs: Mapping[str, Path], root: Path | None = N
     if found.is_complete():
         return BuiltDeb(spec, deb, 0.0, cached=True)
     started = time.monotonic()
-    scratch = found.directory.with_name(f".{found.directory.name}.partial-{os.getpid()}")
-    shutil.rmtree(scratch, ignore_errors=True)
-    try:
+    with building(found, {"package": spec.name, "version": spec.version, "inputs": parts}) as scratch:
         tree = scratch / "tree"
-        tree.mkdir(parents=True, mode=0o755)
+        tree.mkdir(mode=0o755)
         stage(spec, bin_dirs, tree)
         check_runtime_libraries(spec, tree)
-        result = scratch / "result"
-        result.mkdir()
         run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z9", "--build", str(tree),
-             str(result / spec.filename)],
+             str(scratch / "result" / spec.filename)],
             env={**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}, timeout=BUILD_TIMEOUT)
-        (result / "stamp.json").write_text(json.dumps({"package": spec.name, "version": spec.version,
-                                                       "inputs": parts}, indent=2, sort_keys=True))
-        shutil.rmtree(found.directory, ignore_errors=True)
-        result.rename(found.directory)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    for old in siblings(found):
-        shutil.rmtree(old, ignore_errors=True)
     return BuiltDeb(spec, deb, time.monotonic() - started, cached=False)

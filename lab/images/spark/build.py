@@ -14,7 +14,6 @@ site pushes the same bytes until an input changes.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 
 from ...proc import LabError, run
 from ..build import Built, tool_version
-from ..cache import cache_root, content_key, entry, sha256_file, siblings
+from ..cache import building, cache_root, content_key, entry, sha256_file
 from ..oci import write_layout
 from ..rootfs import EPOCH, fix_metadata
 from .spec import (APT_SOURCES, DISTRIBUTION_DIRS, ENTRYPOINT, ENTRYPOINT_SOURCE, EXAMPLES_JAR, PI_CLASS,
@@ -161,12 +160,10 @@ def build(image: SparkImage | None = None, root: Path | None = None) -> Built:
     if found.is_complete():
         return Built(config, found.layout, key, 0.0, cached=True)
     started = time.monotonic()
-    scratch = found.directory.with_name(f".{found.directory.name}.partial-{os.getpid()}")
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    try:
+    stamp: dict[str, Any] = {"image": image.name, "tag": image.tag, "inputs": parts}
+    with building(found, stamp) as scratch:
         rootfs = scratch / "rootfs"
-        versions = debian_root(image, rootfs)
+        stamp["debian"] = debian_root(image, rootfs)
         unpack_distribution(sdist, rootfs)
         examples_jar(rootfs, scratch / "work")
         spark_files(image, rootfs)
@@ -175,19 +172,9 @@ def build(image: SparkImage | None = None, root: Path | None = None) -> Built:
         os.chown(work_dir, image.uid, image.uid)
         work_dir.chmod(0o775)
         os.utime(work_dir, (EPOCH, EPOCH))
-        result = scratch / "result"
-        result.mkdir()
-        layout = result / "oci"
+        layout = scratch / "result" / "oci"
         write_layout(layout, image.tag, rootfs, scratch / "bundle", config)
         run(["umoci", "config", "--image", f"{layout}:{image.tag}", "--no-history",
              f"--config.workingdir={WORK_DIR}"], timeout=900.0)
         run(["umoci", "gc", "--layout", str(layout)], timeout=900.0)
-        (result / "stamp.json").write_text(json.dumps(
-            {"image": image.name, "tag": image.tag, "inputs": parts, "debian": versions}, indent=2, sort_keys=True))
-        shutil.rmtree(found.directory, ignore_errors=True)
-        result.rename(found.directory)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    for old in siblings(found):
-        shutil.rmtree(old, ignore_errors=True)
     return Built(config, found.layout, key, time.monotonic() - started, cached=False)
