@@ -22,6 +22,9 @@ Local application files need an upload path (the stack's ``spark.uploadPath``, i
 outputs as ``spark.kubernetes.file.upload.path``); without one, a local application or
 ``--jars``/``--files`` entry is refused here, before Spark starts, naming the file.
 
+A client whose Spark release line differs from the tenant's image gets a warning
+(components/spark_versions.py), not a refusal: the user may know the pair works.
+
 Arguments after ``--`` go to spark-submit unchanged and after the platform's settings,
 so a user's own ``--conf key=value`` overrides a platform default (spark-submit keeps
 the last value of a key).
@@ -39,7 +42,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from components import spark_args
+from components import spark_args, spark_versions
 from components.manifests import spark
 from components.outputs import CONTRACT_VERSION
 
@@ -209,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SubmitError as error:
         print(f"spark-submit: {error}", file=sys.stderr)
         return 2
+    image = tenant_outputs(outputs, args.tenant)["sparkConf"].get(spark.IMAGE_KEY, "")
+    warning = spark_versions.mismatch_warning(spark_versions.client_version(args.spark_submit, os.environ), image)
+    if warning:
+        print(f"spark-submit: warning: {warning}", file=sys.stderr)
     if args.run:
         if kubeconfig is not None:
             os.environ["KUBECONFIG"] = str(kubeconfig)
