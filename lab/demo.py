@@ -7,8 +7,9 @@ dev stack (lab/create: the real Pulumi CLI and kubernetes provider; the pulumi-c
 provider is a stand-in, see README "What is real"), then shows what a platform engineer
 checks after ``pulumi up``: the nodes as the API server sees them, the system pods and
 where they run, a pod on each tenant node with its address and its reach (host,
-another host, another node's pod, CoreDNS on a node address), that a second run plans
-no change, and the stack outputs with secrets masked. The lab is removed at the end,
+another host, another node's pod, CoreDNS on a node address), the reference's SparkPi
+submitted as the tenant with where each of its pods ran, that a second run plans no
+change, and the stack outputs with secrets masked. The lab is removed at the end,
 also on failure or Ctrl-C, unless ``--keep``.
 """
 
@@ -28,6 +29,7 @@ from .create.run import BringUp, BringUpError
 from .probes import Kubectl, for_lab, stack_workspace
 from .probes.dns import resolve_in_pod
 from .probes.pods import in_pod, ping_argv, pod_manifest
+from .probes.spark import delete_job, run_sparkpi
 from .proc import LabError
 from .spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, new_lab_id
 
@@ -136,11 +138,33 @@ def show(state: BringUp) -> None:
         rows.append([server, "kubernetes.default.svc.cluster.local", ", ".join(answer["a"]) or f"rcode {answer['rcode']}"])
     table(rows, ["server", "name", "answer"])
 
+    sparkpi(state, kubectl, namespace)
+
     again, _ = in_fabric(lab, state.workspace_dir, stack, "preview")
     say(f"\nSecond run (pulumi preview of the deployed stack): {again['changes']} in {again['seconds']:.1f}s"
         + ("" if set(again["changes"]) == {"same"} else "  <- changes planned"))
     say("\nStack outputs (pulumi stack output; secrets masked)")
     say(json.dumps(masked(outputs), indent=2, default=str))
+
+
+def sparkpi(state: BringUp, kubectl: Kubectl, tenant: str) -> None:
+    """The reference's proof: SparkPi in cluster mode as the tenant, every pod on its nodes."""
+    assert state.lab is not None and state.workspace_dir is not None
+    say(f"\nSparkPi as tenant {tenant} (python -m components spark-submit --tenant-kubeconfig, cluster mode; "
+        "a few minutes on two cores)")
+    outputs = stack_workspace(state.workspace_dir, state.options.stack).outputs(show_secrets=True)
+    job = run_sparkpi(state.lab, kubectl, outputs, tenant, state.workspace_dir / "sparkpi")
+    try:
+        say(f"  spark-submit exit {job.returncode} after {job.seconds:.0f}s; driver: {' '.join(job.answer) or 'no answer'}")
+        tenant_nodes = {n["name"] for n in outputs["nodes"] if n.get("tenant") == tenant}
+        table([[name, pod["metadata"]["labels"].get("spark-role", "-"), pod["spec"].get("nodeName", "-"),
+                pod["status"].get("podIP", "-"), "yes" if pod["spec"].get("nodeName") in tenant_nodes else "NO"]
+               for name, pod in sorted(job.pods.items())], ["pod", "role", "node", "address", "tenant's node"])
+        if job.returncode != 0 or not job.answer:
+            say((job.driver_log or job.client_log)[-3000:])
+            raise RuntimeError(f"SparkPi did not finish with an answer (spark-submit exit {job.returncode})")
+    finally:
+        delete_job(kubectl, job)
 
 
 def main(argv: list[str] | None = None) -> int:

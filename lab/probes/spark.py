@@ -1,0 +1,139 @@
+"""A Spark job on a lab cluster, submitted the way a tenant does: the real spark-submit
+client (pyspark's, in a venv under $SOM_CACHE, with the machine's Java), through
+``python -m components spark-submit`` from the stack outputs, in cluster mode, from the
+lab's fabric, as the tenant's own identity (the secret output ``kubeconfig-<tenant>``).
+
+Shared by the demo and tests/test_real_spark.py: both need the job's pods as they were
+while it ran (executors may end before the driver), so a watcher keeps each pod as
+last seen with an address while the client runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..images.cache import cache_root
+from ..images.spark.build import distribution
+from ..images.spark.spec import EXAMPLES_JAR, PI_CLASS, SparkImage
+from ..lab import Lab
+from ..proc import LabError
+from .kubectl import Kubectl
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+JOB_TIMEOUT = 900.0  # three JVMs and the client's on a busy 2-core machine
+DELETE_TIMEOUT = 180.0
+
+
+def spark_submit_client(image: SparkImage | None = None) -> Path:
+    """pyspark's spark-submit, of the image's Spark, in a venv made once from the cached sdist."""
+    image = image or SparkImage()
+    venv = cache_root() / "spark" / f"client-{image.version}"
+    complete = venv / ".complete"
+    if not complete.is_file():
+        sdist = distribution(image, cache_root())
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(sdist)], check=True, timeout=1800)
+        complete.write_text(f"{image.distribution}\n")
+    return venv / "bin" / "spark-submit"
+
+
+@dataclass
+class Job:
+    """What a run left to look at: the client's exit, the driver's log, every pod of the
+    job as last seen with an address, and how long the submission took."""
+
+    namespace: str
+    driver: str
+    returncode: int = -1
+    client_log: str = ""
+    driver_log: str = ""
+    pods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def role(self, role: str) -> dict[str, dict[str, Any]]:
+        return {n: p for n, p in self.pods.items() if p["metadata"]["labels"].get("spark-role") == role}
+
+    @property
+    def answer(self) -> list[str]:
+        return [line for line in self.driver_log.splitlines() if "Pi is roughly" in line]
+
+
+def job_pods(kubectl: Kubectl, namespace: str, driver: str) -> dict[str, dict[str, Any]]:
+    """The driver pod and the executors it owns, by name."""
+    found = kubectl.json(["-n", namespace, "get", "pods", "-l", "spark-role"])["items"]
+    drivers = [p for p in found if p["metadata"]["name"] == driver]
+    if not drivers:
+        return {}
+    uid = drivers[0]["metadata"]["uid"]
+    owned = [p for p in found if any(o["uid"] == uid for o in p["metadata"].get("ownerReferences", []))]
+    return {p["metadata"]["name"]: p for p in [*drivers, *owned]}
+
+
+def _watch(kubectl: Kubectl, job: Job, done: threading.Event) -> None:
+    while not done.wait(2.0):
+        try:
+            seen = job_pods(kubectl, job.namespace, job.driver)
+        except LabError:
+            continue
+        job.pods.update({n: p for n, p in seen.items() if p["status"].get("podIP")})
+
+
+def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], tenant: str, work: Path,
+                executors: int = 2, partitions: int = 100, stack: str = "dev") -> Job:
+    """SparkPi submitted as the tenant, waited for; its driver is left for the caller to
+    look at and delete (delete_job). ``outputs_with_secrets``: ``pulumi stack output
+    --json --show-secrets``, written 0600 for the helper (it reads the tenant's kubeconfig
+    from it) and removed afterwards."""
+    client = spark_submit_client()
+    work.mkdir(parents=True, exist_ok=True)
+    outputs_file = work / "outputs.json"
+    outputs_file.touch(mode=0o600)
+    outputs_file.write_text(json.dumps(outputs_with_secrets))
+    job = Job(namespace=tenant, driver=f"sparkpi-{uuid.uuid4().hex[:8]}-driver")
+    argv = [sys.executable, "-m", "components", "spark-submit", "--stack", stack, "--tenant", tenant,
+            "--outputs", str(outputs_file), "--template-dir", str(work / "templates"), "--tenant-kubeconfig",
+            "--spark-submit", str(client), "--exec", "--",
+            "--conf", f"spark.executor.instances={executors}",
+            "--conf", f"spark.kubernetes.driver.pod.name={job.driver}",
+            # keep finished executors until the driver goes, so a caller sees every pod
+            "--conf", "spark.kubernetes.executor.deleteOnTermination=false",
+            # a busy 2-core machine per node: ask for half a core per pod
+            "--conf", "spark.kubernetes.driver.request.cores=500m",
+            "--conf", "spark.kubernetes.executor.request.cores=500m",
+            "--class", PI_CLASS, f"local://{EXAMPLES_JAR}", str(partitions)]
+    env = {**os.environ, "JAVA_HOME": JAVA_HOME, "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
+    env.pop("SPARK_HOME", None)
+    env.pop("KUBECONFIG", None)
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(kubectl, job, done), daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        result = subprocess.run(lab.fabric_argv(argv), cwd=PROJECT_ROOT, env=env, capture_output=True,
+                                text=True, timeout=JOB_TIMEOUT, check=False)
+        job.seconds = time.monotonic() - started
+        job.returncode, job.client_log = result.returncode, result.stdout + result.stderr
+    finally:
+        done.set()
+        watcher.join()
+        outputs_file.unlink(missing_ok=True)
+        (work / "templates" / "kubeconfig").unlink(missing_ok=True)
+    job.pods.update(job_pods(kubectl, tenant, job.driver))
+    job.driver_log = kubectl.run(["-n", tenant, "logs", job.driver], check=False, timeout=120).stdout
+    return job
+
+
+def delete_job(kubectl: Kubectl, job: Job) -> None:
+    """Delete the driver (its executors, Service and ConfigMaps are owned by it)."""
+    kubectl.run(["-n", job.namespace, "delete", "pod", job.driver, "--ignore-not-found", "--wait=true"],
+                check=False, timeout=DELETE_TIMEOUT)
