@@ -1,0 +1,71 @@
+"""Golden renders: every file ``render`` produces for the dev and prod stacks, committed
+under tests/golden/<stack>/ and compared byte for byte (KubeOne's golden files).
+
+Why: a change to a template, a default or a manifest shows up here as a reviewed diff of
+what lands on hosts and in the cluster, not only as whichever property a unit test
+happened to check. After an intended change, rewrite the trees and review the diff:
+
+    SOM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_golden_render.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from components import render
+from components.stack import load_stack_file
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+STACKS = ("dev", "prod")
+UPDATE = os.environ.get("SOM_UPDATE_GOLDEN") == "1"
+DIFF_LINES = 60
+
+
+def committed(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def rewrite(root: Path, files: dict[str, str]) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    for relative, content in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(content)
+
+
+def first_differences(expected: dict[str, str], actual: dict[str, str]) -> str:
+    """A reviewer's view of what changed: file lists, then the first lines of each diff."""
+    lines = [f"only in the golden tree: {p}" for p in sorted(set(expected) - set(actual))]
+    lines += [f"only in the render: {p}" for p in sorted(set(actual) - set(expected))]
+    for path in sorted(set(expected) & set(actual)):
+        if expected[path] != actual[path]:
+            lines += difflib.unified_diff(expected[path].splitlines(), actual[path].splitlines(),
+                                          f"golden/{path}", f"render/{path}", lineterm="")
+    shown = "\n".join(lines[:DIFF_LINES])
+    return shown + (f"\n... ({len(lines) - DIFF_LINES} more lines)" if len(lines) > DIFF_LINES else "")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_render_is_the_committed_golden_tree(stack: str) -> None:
+    actual = render.tree(load_stack_file(stack))
+    root = GOLDEN / stack
+    if UPDATE:
+        rewrite(root, actual)
+    expected = committed(root)
+    assert expected, f"no golden tree for {stack}: SOM_UPDATE_GOLDEN=1 writes it"
+    assert expected == actual, (
+        f"render --stack {stack} differs from tests/golden/{stack} (if intended: SOM_UPDATE_GOLDEN=1):\n"
+        + first_differences(expected, actual))
+
+
+def test_the_comparison_names_what_changed() -> None:
+    """The failure text is what a reviewer reads: it must point at the file and the line."""
+    expected = {"a.yaml": "kind: Pod\nname: x\n", "gone.sh": "#!/bin/sh\n"}
+    actual = {"a.yaml": "kind: Pod\nname: y\n", "new.md": "# new\n"}
+    text = first_differences(expected, actual)
+    assert "only in the golden tree: gone.sh" in text and "only in the render: new.md" in text
+    assert "-name: x" in text and "+name: y" in text and "golden/a.yaml" in text
