@@ -21,13 +21,17 @@ import pytest
 import yaml
 
 from components.config import Platform
-from components.hostfiles import cni, hostnet, kubeadm
+from components.hostfiles import hostnet, kubeadm
 from components.network import NodeNetwork, plan
 from components.stack import load_stack_file
 from tests.conftest import RenderedStack
 from tests.factories import load, node, valid_config, with_settings
 
 HOST_LOCAL = Path("/usr/lib/cni/host-local")
+# Where containerd's CRI plugin reads CNI configs (conf_dir, default /etc/cni/net.d): the
+# lexically first file wins, so ours is named to sort first. Literal, not cni.CONF_PATH:
+# a file written anywhere else is never read, and a test following the constant would not see it.
+CONFLIST = "etc/cni/net.d/00-spark-on-metal.conflist"
 ADMISSION_PLUGINS = {"NodeRestriction", "PodNodeSelector", "PodTolerationRestriction"}
 
 
@@ -59,7 +63,7 @@ def node_networks(stack: str) -> list[tuple[Platform, NodeNetwork]]:
 
 
 def rendered_conflist(root: Path, node: str) -> dict[str, Any]:
-    return json.loads((root / "nodes" / node / cni.CONF_PATH.lstrip("/")).read_text())
+    return json.loads((root / "nodes" / node / CONFLIST).read_text())
 
 
 def documents(path: Path) -> dict[str, dict[str, Any]]:
@@ -90,7 +94,7 @@ def test_conflist_has_what_macvlan_and_host_local_read(stack: str, rendered_stac
     then portmap with the portMappings capability (a pod's hostPort)."""
     for platform, net in node_networks(stack):
         conflist = rendered_conflist(rendered_stack(stack), net.name)
-        assert conflist["cniVersion"] == cni.CNI_VERSION and conflist["name"] == cni.NETWORK_NAME
+        assert conflist["cniVersion"] == "1.0.0" and conflist["name"] == "spark-on-metal"
         plugin, portmap = conflist["plugins"]
         assert portmap == {"type": "portmap", "capabilities": {"portMappings": True}}
         assert (plugin["type"], plugin["master"], plugin["mode"]) == ("macvlan", net.uplink, "bridge")

@@ -19,11 +19,13 @@ from components import manifests
 from components.config import Platform
 from components.hostfiles import kubeadm
 from components.kube import LAYER_TYPE, TENANT_TYPE, KubernetesLayer, cluster_identifier, resource_name
-from components.manifests import tenants
-from components.manifests.meta import DNS_NODE_LABEL
 from components.stack import load_stack_file
 
 NODE_REGISTERED_TYPE = "test:steps:NodeRegistered"
+# Written out, not read from components: a renamed annotation or label would otherwise be
+# followed by the test instead of caught.
+NODE_SELECTOR = "scheduler.alpha.kubernetes.io/node-selector"
+DNS_NODE_LABEL = "spark-on-metal.io/dns"
 KUBECONFIG = "apiVersion: v1\nkind: Config\n"
 
 
@@ -122,10 +124,17 @@ def test_nodes_are_patched_never_created(stack: Deployed) -> None:
     assert sorted(r.inputs["metadata"]["name"] for r in patches) == sorted(n.name for n in platform.kubernetes_nodes)
 
 
-def test_provider_is_explicit_identified_and_used_by_every_object(stack: Deployed) -> None:
+# Project / stack / cluster name, written out per stack (the stack name from the test's own
+# parameter, not from the Platform: a stack name lost on the way would read back as "None").
+CLUSTER_IDENTIFIERS = {"dev": "spark-on-metal/dev/spark-on-metal", "prod": "spark-on-metal/prod/spark-on-metal"}
+
+
+def test_provider_is_explicit_identified_and_used_by_every_object(stack: Deployed, request: pytest.FixtureRequest) -> None:
     platform, registrations = stack
     [provider] = [r for r in registrations if r.type == "pulumi:providers:kubernetes"]
-    assert provider.inputs["clusterIdentifier"] == cluster_identifier(platform) == f"spark-on-metal/{platform.stack}/spark-on-metal"
+    assert provider.inputs["clusterIdentifier"] == CLUSTER_IDENTIFIERS[request.node.callspec.params["stack"]]
+    renamed = Platform(platform.config.model_copy(update={"cluster_name": "rack7"}), "qa")
+    assert cluster_identifier(renamed) == "spark-on-metal/qa/rack7"
     assert provider.inputs["enableServerSideApply"] == "true"
     assert provider.inputs["kubeconfig"][rpc._special_sig_key] == rpc._special_secret_sig
     for resource in kubernetes_resources(registrations):
@@ -166,7 +175,7 @@ def test_namespace_selector_is_the_label_of_exactly_its_nodes(stack: Deployed) -
     patches = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"] for r in registrations if r.type.endswith("NodePatch")}
     for tenant in platform.config.tenants:
         namespace = only(registrations, type="kubernetes:core/v1:Namespace", name=f"namespace/{tenant.name}")
-        selector = namespace.inputs["metadata"]["annotations"][tenants.NODE_SELECTOR_ANNOTATION]
+        selector = namespace.inputs["metadata"]["annotations"][NODE_SELECTOR]
         label_key, _, label_value = selector.partition("=")
         assert {name for name, labels in patches.items() if labels.get(label_key) == label_value} == set(tenant.nodes)
 

@@ -54,10 +54,30 @@ def test_reference_tenant_objects_are_all_rendered(rendered: Path) -> None:
     assert not list(rendered.glob("clusterrolebinding_*spark.yaml"))
 
 
-def test_render_checks_the_schemas_before_writing() -> None:
-    from components import render
-    from components.stack import load_stack_file
+def test_render_checks_the_schemas_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An object the release's schema refuses stops ``render`` before it writes a file.
 
-    if not hasattr(render, "schema_problems"):
-        pytest.skip("components/render.py does not call the schema check yet (patch in the Kubernetes-layer report)")
-    assert render.schema_problems(load_stack_file("prod")) == []
+    The object list gets one DaemonSet field misspelt; a render that skipped the check (or
+    a check that never ran, e.g. without kubernetes-validate) would write it out and exit 0.
+    """
+    import kubernetes_validate  # noqa: F401  (a development dependency: without it nothing is checked)
+
+    from components import manifests
+
+    real_objects = manifests.objects
+
+    def with_a_misspelt_field(platform: object) -> list[dict]:
+        objects = [dict(obj) for obj in real_objects(platform)]  # type: ignore[arg-type]
+        [index] = [i for i, obj in enumerate(objects) if obj["kind"] == "DaemonSet"]
+        objects[index] = {**objects[index], "spec": {**objects[index]["spec"], "tolerationz": []}}
+        return objects
+
+    monkeypatch.setattr(manifests, "objects", with_a_misspelt_field)
+    out = tmp_path / "out"
+    assert main(["render", "--stack", "prod", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "render: managed Kubernetes objects fail the schema" in captured.err and "tolerationz" in captured.err
+    assert captured.out == ""
+    assert not out.exists() or not any(out.iterdir())

@@ -13,7 +13,7 @@ import yaml
 from components import kubeconfigs, manifests
 from components.config import Platform
 from components.kube import KubernetesLayer, tenant_kubeconfig
-from components.manifests import spark, tenants
+from components.manifests import spark
 from components.stack import load_stack_file
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.submitter.signature"
@@ -30,6 +30,14 @@ ADMIN_KUBECONFIG = yaml.safe_dump(
 # (the API server ignores cluster-scoped resources in a Role), and naming one shows a
 # misunderstanding worth failing on.
 CLUSTER_SCOPED = {"nodes", "namespaces", "persistentvolumes", "clusterroles", "clusterrolebindings", "priorityclasses", "storageclasses", "certificatesigningrequests"}
+# Names the README and Spark's docs give, written out rather than read back from
+# components (a test that looked them up there would follow any rename or typo).
+SUBMITTER_ROLE = "spark-submitter"
+EXECUTOR_ACCOUNT = "spark-executor"
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+EXCLUDED_DRIVER_STEPS = "spark.kubernetes.driver.pod.excludedFeatureSteps"
+NETWORK_POLICY_STEP = "org.apache.spark.deploy.k8s.features.NetworkPolicyFeatureStep"
+UPLOAD_PATH = "spark.kubernetes.file.upload.path"
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -46,6 +54,11 @@ def rules_of(objects: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
     return found["rules"]
 
 
+def submitter_rules(platform: Platform, tenant: str) -> list[dict[str, Any]]:
+    """The rules of the submitter Role as rendered into the tenant's namespace."""
+    return rules_of(tenant_objects(platform, tenant), SUBMITTER_ROLE)
+
+
 def grants(rules: list[dict[str, Any]], resource: str, verb: str) -> bool:
     return any(resource in rule["resources"] and verb in rule["verbs"] for rule in rules)
 
@@ -59,7 +72,7 @@ def test_the_submitter_is_bound_in_its_namespace_only(platform: Platform) -> Non
     cluster_wide = [obj for obj in everything if obj["kind"] == "ClusterRoleBinding"]
     assert not [s for obj in cluster_wide for s in obj["subjects"] if s.get("namespace") in tenant_names]
     for tenant in platform.config.tenants:
-        submitter = tenants.submitter(tenant)
+        submitter = f"{tenant.name}-submitter"  # README: the ServiceAccount `<tenant>-submitter`
         bindings = [
             obj
             for obj in everything
@@ -67,14 +80,15 @@ def test_the_submitter_is_bound_in_its_namespace_only(platform: Platform) -> Non
         ]
         [binding] = bindings
         assert binding["kind"] == "RoleBinding" and binding["metadata"]["namespace"] == tenant.name
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": tenants.SUBMITTER_ROLE}
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SUBMITTER_ROLE}
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": submitter, "namespace": tenant.name}]
-        [role] = [obj for obj in tenant_objects(platform, tenant.name) if obj["kind"] == "Role" and obj["metadata"]["name"] == tenants.SUBMITTER_ROLE]
+        [role] = [obj for obj in tenant_objects(platform, tenant.name) if obj["kind"] == "Role" and obj["metadata"]["name"] == SUBMITTER_ROLE]
         assert role["metadata"]["namespace"] == tenant.name
 
 
-def test_the_submitter_role_grants_no_escape() -> None:
-    rules = tenants.SPARK_SUBMITTER_RULES
+def check_no_escape(rules: list[dict[str, Any]]) -> None:
+    """Nothing cluster-wide, no privilege verbs, no Secrets, no new identities or policies."""
+    assert rules
     for rule in rules:
         assert rule["apiGroups"] == [""]
         assert not {"*", "escalate", "bind", "impersonate"} & set(rule["verbs"])
@@ -82,6 +96,11 @@ def test_the_submitter_role_grants_no_escape() -> None:
         assert "resourceNames" not in rule and "nonResourceURLs" not in rule
     assert not any(grants(rules, "secrets", verb) for verb in ("get", "list", "watch"))  # would read any token in the namespace
     assert not any(grants(rules, resource, "create") for resource in ("serviceaccounts", "roles", "rolebindings", "networkpolicies"))
+
+
+def test_the_submitter_role_grants_no_escape(platform: Platform) -> None:
+    for tenant in platform.config.tenants:
+        check_no_escape(submitter_rules(platform, tenant.name))
 
 
 @pytest.mark.parametrize(
@@ -97,7 +116,8 @@ def test_the_submitter_role_grants_no_escape() -> None:
     ],
 )
 def test_the_submitter_can_do_what_submitting_needs(resource: str, verb: str) -> None:
-    assert grants(tenants.SPARK_SUBMITTER_RULES, resource, verb)
+    platform = load_stack_file("prod")
+    assert grants(submitter_rules(platform, "spark"), resource, verb)
 
 
 def test_the_submitter_token_is_a_long_lived_token_of_the_submitter(platform: Platform) -> None:
@@ -118,13 +138,13 @@ def test_executors_run_as_an_account_with_no_rights_and_no_token(platform: Platf
         [account] = [
             obj
             for obj in tenant_objects(platform, tenant.name)
-            if obj["kind"] == "ServiceAccount" and obj["metadata"]["name"] == tenants.EXECUTOR_SERVICE_ACCOUNT
+            if obj["kind"] == "ServiceAccount" and obj["metadata"]["name"] == EXECUTOR_ACCOUNT
         ]
         assert account["automountServiceAccountToken"] is False
         bound = [s["name"] for obj in everything if obj["kind"].endswith("RoleBinding") for s in obj["subjects"]]
-        assert tenants.EXECUTOR_SERVICE_ACCOUNT not in bound
+        assert EXECUTOR_ACCOUNT not in bound
         conf = spark.spark_conf(platform, tenant)
-        assert conf["spark.kubernetes.authenticate.executor.serviceAccountName"] == tenants.EXECUTOR_SERVICE_ACCOUNT
+        assert conf["spark.kubernetes.authenticate.executor.serviceAccountName"] == EXECUTOR_ACCOUNT
         assert spark.pod_template(platform, tenant, "executor")["spec"]["automountServiceAccountToken"] is False
         # The driver calls the API server with its token: its template leaves the mount alone.
         assert "automountServiceAccountToken" not in spark.pod_template(platform, tenant, "driver")["spec"]
@@ -136,16 +156,18 @@ def test_executors_run_as_an_account_with_no_rights_and_no_token(platform: Platf
 def test_the_conf_dir_submits_in_cluster_mode_without_the_network_policy_step() -> None:
     platform = load_stack_file("prod")
     tenant = platform.config.tenants[0]
-    defaults = spark.config_map(platform, tenant)["data"][spark.DEFAULTS_FILE].splitlines()
+    defaults = spark.config_map(platform, tenant)["data"]["spark-defaults.conf"].splitlines()
     assert "spark.submit.deployMode cluster" in defaults
-    assert f"spark.kubernetes.driver.pod.excludedFeatureSteps {spark.NETWORK_POLICY_STEP}" in defaults
-    assert not any(line.startswith("spark.kubernetes.file.upload.path") for line in defaults)
+    assert f"{EXCLUDED_DRIVER_STEPS} {NETWORK_POLICY_STEP}" in defaults
+    assert not any(line.startswith(UPLOAD_PATH) for line in defaults)
 
 
 def test_a_site_with_an_enforcing_network_plugin_can_turn_the_step_back_on() -> None:
     platform = load_stack_file("prod")
-    tenant = platform.config.tenants[0].model_copy(update={"spark_conf": {spark.EXCLUDED_DRIVER_STEPS_KEY: ""}})
-    assert spark.spark_conf(platform, tenant)[spark.EXCLUDED_DRIVER_STEPS_KEY] == ""
+    tenant = platform.config.tenants[0].model_copy(update={"spark_conf": {EXCLUDED_DRIVER_STEPS: ""}})
+    assert spark.spark_conf(platform, tenant)[EXCLUDED_DRIVER_STEPS] == ""
+    lines = spark.config_map(platform, tenant)["data"]["spark-defaults.conf"].splitlines()
+    assert not any(NETWORK_POLICY_STEP in line for line in lines)
 
 
 def test_the_upload_path_is_rendered_from_its_setting() -> None:
@@ -154,7 +176,7 @@ def test_the_upload_path_is_rendered_from_its_setting() -> None:
     config = platform.config.model_copy(update={"spark": spark_config})
     with_upload = Platform(config, platform.stack)
     tenant = config.tenants[0]
-    assert spark.spark_conf(with_upload, tenant)[spark.UPLOAD_PATH_KEY] == "s3a://spark-uploads/jobs"
+    assert spark.spark_conf(with_upload, tenant)[UPLOAD_PATH] == "s3a://spark-uploads/jobs"
 
 
 # ---------------------------------------------------------------------------- the tenant kubeconfig
@@ -191,7 +213,7 @@ class TokenControllerMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
-        if args.typ == "kubernetes:core/v1:Secret" and outputs.get("type") == tenants.SERVICE_ACCOUNT_TOKEN_TYPE:
+        if args.typ == "kubernetes:core/v1:Secret" and outputs.get("type") == TOKEN_SECRET_TYPE:
             outputs["data"] = {"token": base64.b64encode(TOKEN.encode()).decode(), "ca.crt": CA}
         return f"{args.name}-id", outputs
 
