@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from components.problems import ConfigError
+
+# Pulumi's own rule for a stack's short name; it also keeps Pulumi.<stack>.yaml in the project directory.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +42,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _render(stack: str, out: Path) -> int:
-    from components import render
-    from components.stack import load_stack_file
+    """``render``, whose every failure to read the stack or to use ``out`` is one line and exit 2."""
+    from components.render import OutputProblem
+    from components.stack import StackFileUnreadable
 
+    try:
+        return _render_checked(stack, out)
+    except (OutputProblem, StackFileUnreadable) as error:
+        print(f"render: {error}", file=sys.stderr)
+    except OSError as error:  # the checks name every path they foresee; this is the last edge
+        print(f"render: {error.filename or out}: {error.strerror or error}; fix: check that path and its permissions", file=sys.stderr)
+    return 2
+
+
+def _render_checked(stack: str, out: Path) -> int:
+    from components import render
+    from components.stack import StackFileUnreadable, known_stacks, load_stack_file
+
+    if not STACK_NAME.fullmatch(stack) or stack in (".", ".."):
+        raise StackFileUnreadable(
+            f"--stack {stack!r} is not a stack name (letters, digits, '-', '_', '.'); "
+            f"fix: give the short name from Pulumi.<stack>.yaml, one of: {', '.join(known_stacks())}"
+        )
     platform = load_stack_file(stack)
     if platform.end_of_life_warning:
         print(f"render: WARNING: {platform.end_of_life_warning}", file=sys.stderr)

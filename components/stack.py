@@ -36,13 +36,42 @@ def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
+class StackFileUnreadable(Exception):
+    """The stack file cannot be read as text at all: there is no setting to name, only the
+    file, so the message is one line with the path and the fix (``render`` prints it as is)."""
+
+
+def stack_text(path: Path, stack: str, project_dir: Path = PROJECT_DIR) -> str:
+    """The stack file's text, read as Pulumi reads it (UTF-8), or one line saying why not.
+
+    Every way the read can fail (missing, a directory, no permission, not UTF-8) names the
+    file and what to do, so ``render`` never ends in a traceback.
+    """
+    create = f"create it (pulumi stack init {stack}), or pick one of: {', '.join(known_stacks(project_dir)) or '(none yet)'}"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StackFileUnreadable(f"{path} does not exist; fix: {create}") from None
+    except IsADirectoryError:
+        raise StackFileUnreadable(f"{path} is a directory, not a stack file; fix: move the directory away and {create}") from None
+    except PermissionError:
+        raise StackFileUnreadable(f"{path} cannot be read (permission denied); fix: make it readable by this user (chmod u+r {path})") from None
+    except OSError as error:
+        raise StackFileUnreadable(f"{path} cannot be read ({error.strerror or error}); fix: make it a readable regular file") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StackFileUnreadable(
+            f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); fix: save it as UTF-8, as Pulumi reads it"
+        ) from None
+
+
 def raw_from_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """The stack's settings with the project prefix removed and secrets reduced to markers."""
     path = stack_file(stack, project_dir)
-    if not path.exists():
-        raise ConfigError([ConfigProblem("(stack)", f"{path.name} does not exist", f"create it, or pick one of: {', '.join(known_stacks(project_dir))}")])
+    text = stack_text(path, stack, project_dir)
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         raise ConfigError([ConfigProblem("(stack)", f"{path.name} is not valid YAML: {error}", "fix the YAML syntax")]) from None
     settings = document.get("config") if isinstance(document, dict) else document

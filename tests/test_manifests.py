@@ -431,3 +431,16 @@ def test_dns_does_not_wait_for_tenant_namespaces() -> None:
     objects = manifests.objects(load_stack_file("prod"))
     [daemon_set] = by_kind(objects, "DaemonSet")
     assert ("Namespace", "", "spark") not in manifests.prerequisites(objects)[key(daemon_set)]
+
+
+def test_a_token_secret_waits_for_its_service_account() -> None:
+    """The token controller deletes a token Secret whose account is not there yet, and the
+    provider waits 5 s for the token: the account must exist first (a real bring-up failed
+    on this race)."""
+    objects = manifests.objects(load_stack_file("dev"))
+    edges = manifests.prerequisites(objects)
+    assert edges[("Secret", "analytics", "analytics-submitter-token")] == [
+        ("Namespace", "", "analytics"), ("ServiceAccount", "analytics", "analytics-submitter")]
+    keys = [key(obj) for obj in objects]
+    assert keys.index(("ServiceAccount", "analytics", "analytics-submitter")) < keys.index(
+        ("Secret", "analytics", "analytics-submitter-token"))

@@ -68,17 +68,6 @@ def test_render_is_identical_across_processes_and_hash_seeds(
     assert first == files_under(rendered_stack(stack))
 
 
-def test_write_replaces_only_what_render_owns(tmp_path: Path) -> None:
-    """A re-render drops files of nodes that left the stack but keeps what it does not own."""
-    (tmp_path / "nodes" / "gone").mkdir(parents=True)
-    (tmp_path / "nodes" / "gone" / "stale.sh").write_text("old\n")
-    (tmp_path / "README.reviewer").write_text("mine\n")
-    count = render.write(load_stack_file("dev"), tmp_path)
-    assert not (tmp_path / "nodes" / "gone").exists()
-    assert (tmp_path / "README.reviewer").read_text() == "mine\n"
-    assert count == len(files_under(tmp_path)) - 1
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_stack_secret_appears_in_the_render(stack: str, rendered_stack: RenderedStack) -> None:
     """The stack's `secure:` ciphertext is nowhere in the render; join credentials appear

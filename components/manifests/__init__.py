@@ -46,7 +46,10 @@ def prerequisites(managed: list[Object]) -> dict[tuple[str, str, str], list[tupl
 
     A namespaced object waits for its Namespace (when we manage it); a workload waits for
     every earlier object it may use (its ServiceAccount, RBAC, ConfigMap, the
-    PriorityClasses, and the node patches that label its nodes).
+    PriorityClasses, and the node patches that label its nodes); a service-account token
+    Secret waits for its ServiceAccount: the token controller deletes a token Secret whose
+    account does not exist yet, and pulumi-kubernetes gives the token only 5 seconds to
+    appear (seen on a real bring-up: "Timeout occurred polling for '<tenant>-submitter-token'").
     """
     edges: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
     namespaces = {obj["metadata"]["name"] for obj in managed if obj["kind"] == "Namespace"}
@@ -57,8 +60,19 @@ def prerequisites(managed: list[Object]) -> dict[tuple[str, str, str], list[tupl
             needs.append(("Namespace", "", namespace))
         if obj["kind"] in WORKLOAD_KINDS:
             needs += [key(earlier) for earlier in managed[:index] if _readable(earlier, namespace) and key(earlier) not in needs]
+        account = _token_account(obj)
+        if account is not None:
+            needs.append(account)
         edges[key(obj)] = needs
     return edges
+
+
+def _token_account(obj: Object) -> tuple[str, str, str] | None:
+    """The ServiceAccount a service-account-token Secret belongs to."""
+    if obj["kind"] != "Secret" or obj.get("type") != tenants.SERVICE_ACCOUNT_TOKEN_TYPE:
+        return None
+    account = obj["metadata"].get("annotations", {}).get(tenants.SERVICE_ACCOUNT_NAME_ANNOTATION)
+    return ("ServiceAccount", namespace_of(obj) or "", account) if account else None
 
 
 def _readable(obj: Object, namespace: str | None) -> bool:

@@ -40,7 +40,7 @@ else
 fi
 
 status=0
-(cd "$out" && diff -ruN base head) >"$out/render.diff" || status=$?
+(cd "$out" && diff -ruN -x .spark-on-metal-render base head) >"$out/render.diff" || status=$?
 if [ "$status" -gt 1 ]; then
   echo "::error::diff failed with status $status" >&2
   exit "$status"
