@@ -3,6 +3,12 @@
 The kubeconfig is the step's only stdout (kubeadm's own output goes to stderr with
 tokens redacted), so the Pulumi shell can mark stdout secret and pass it on as the
 cluster's kubeconfig without scraping anything.
+
+The step ends only once kube-controller-manager runs its controllers (the ``default``
+ServiceAccount exists: its serviceaccounts controller made it, and the token controller
+starts before it). ``kubeadm init`` returns when the API server answers; the Kubernetes
+layer then creates the tenants' token Secrets, and pulumi-kubernetes gives a token 5
+seconds to appear: a real bring-up on an idle machine failed there.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
 from components.steps import Step
+
+CONTROLLERS_TIMEOUT_SECONDS = 300
 
 
 def step(platform: Platform, node: NodeConfig) -> Step | None:
@@ -24,6 +32,7 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
             "INIT_CONFIG": kubeadm.INIT_CONFIG,
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
             "API_SERVER_URL": platform.api_server_url,
+            "CONTROLLERS_TIMEOUT_SECONDS": CONTROLLERS_TIMEOUT_SECONDS,
         },
         files=(kubeadm.init_file(platform), kubeadm.admission_file()),
     )

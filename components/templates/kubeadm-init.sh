@@ -1,6 +1,20 @@
 # shellcheck shell=bash disable=SC2154
 # Step kubeadm-init (values above). stdout: the admin kubeconfig, server set to the API endpoint.
 
+# kube-controller-manager's controllers run once it holds the leader lease; its
+# serviceaccounts controller then creates "default" in every namespace.
+som_wait_for_controllers() {
+  local waited=0
+  until kubectl --kubeconfig "$ADMIN_CONF" -n default get serviceaccount default >/dev/null 2>&1; do
+    if [ "$waited" -ge "$CONTROLLERS_TIMEOUT_SECONDS" ]; then
+      som_die "kube-controller-manager did not start its controllers within ${CONTROLLERS_TIMEOUT_SECONDS}s (no ServiceAccount default/default): see 'crictl logs' of its container on $(hostname)"
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  som_log "controllers running (ServiceAccount default/default exists)"
+}
+
 som_apply() {
   som_install_files
   if [ -f "$ADMIN_CONF" ]; then
@@ -9,6 +23,7 @@ som_apply() {
     kubeadm init --config "$INIT_CONFIG" --skip-token-print 2>&1 | som_redact >&2
     som_log "control plane initialised"
   fi
+  som_wait_for_controllers
   sed -E "s|^( *server: ).*|\1$API_SERVER_URL|" "$ADMIN_CONF"
 }
 

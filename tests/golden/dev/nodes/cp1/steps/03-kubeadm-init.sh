@@ -10,6 +10,7 @@ readonly SOM_STEP=kubeadm-init
 readonly INIT_CONFIG=/etc/kubernetes/kubeadm/init.yaml
 readonly ADMIN_CONF=/etc/kubernetes/admin.conf
 readonly API_SERVER_URL=https://10.99.0.11:6443
+readonly CONTROLLERS_TIMEOUT_SECONDS=300
 # --- spark-on-metal step library (rendered into every step script) ---------------------
 # Every step script is idempotent: each change is guarded by an "already done?" check,
 # so a re-run after a failure converges and an unchanged re-run changes nothing.
@@ -214,6 +215,20 @@ som_kube_reset() {
 }
 # Step kubeadm-init (values above). stdout: the admin kubeconfig, server set to the API endpoint.
 
+# kube-controller-manager's controllers run once it holds the leader lease; its
+# serviceaccounts controller then creates "default" in every namespace.
+som_wait_for_controllers() {
+  local waited=0
+  until kubectl --kubeconfig "$ADMIN_CONF" -n default get serviceaccount default >/dev/null 2>&1; do
+    if [ "$waited" -ge "$CONTROLLERS_TIMEOUT_SECONDS" ]; then
+      som_die "kube-controller-manager did not start its controllers within ${CONTROLLERS_TIMEOUT_SECONDS}s (no ServiceAccount default/default): see 'crictl logs' of its container on $(hostname)"
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  som_log "controllers running (ServiceAccount default/default exists)"
+}
+
 som_apply() {
   som_install_files
   if [ -f "$ADMIN_CONF" ]; then
@@ -222,6 +237,7 @@ som_apply() {
     kubeadm init --config "$INIT_CONFIG" --skip-token-print 2>&1 | som_redact >&2
     som_log "control plane initialised"
   fi
+  som_wait_for_controllers
   sed -E "s|^( *server: ).*|\1$API_SERVER_URL|" "$ADMIN_CONF"
 }
 
