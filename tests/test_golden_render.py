@@ -1,5 +1,8 @@
 """Golden renders: every file ``render`` produces for the dev and prod stacks, committed
-under tests/golden/<stack>/ and compared byte for byte (KubeOne's golden files).
+in tests/golden/<stack>.yaml (path -> content, scripts as literal blocks, so a diff reads
+line by line; one file per stack rather than a tree, because most nodes' scripts are
+alike and a tree would repeat them file after file) and compared byte for byte
+(KubeOne's golden files).
 
 Why: a change to a template, a default or a manifest shows up here as a reviewed diff of
 what lands on hosts and in the cluster, not only as whichever property a unit test
@@ -12,10 +15,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from components import render
 from components.stack import load_stack_file
@@ -26,15 +30,26 @@ UPDATE = os.environ.get("SOM_UPDATE_GOLDEN") == "1"
 DIFF_LINES = 60
 
 
-def committed(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+class LiteralDumper(yaml.SafeDumper):
+    """Multi-line strings as ``|`` blocks (PyYAML falls back to quoting where a block
+    could not hold the text exactly, e.g. trailing spaces)."""
 
 
-def rewrite(root: Path, files: dict[str, str]) -> None:
-    shutil.rmtree(root, ignore_errors=True)
-    for relative, content in files.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(content)
+def _string(dumper: yaml.SafeDumper, text: str) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+LiteralDumper.add_representer(str, _string)
+
+
+def committed(path: Path) -> dict[str, str]:
+    return yaml.safe_load(path.read_text()) if path.is_file() else {}
+
+
+def rewrite(path: Path, files: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.dump(dict(sorted(files.items())), Dumper=LiteralDumper, sort_keys=False,
+                              allow_unicode=True, width=1_000_000))
 
 
 def first_differences(expected: dict[str, str], actual: dict[str, str]) -> str:
@@ -52,13 +67,13 @@ def first_differences(expected: dict[str, str], actual: dict[str, str]) -> str:
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_render_is_the_committed_golden_tree(stack: str) -> None:
     actual = render.tree(load_stack_file(stack))
-    root = GOLDEN / stack
+    golden = GOLDEN / f"{stack}.yaml"
     if UPDATE:
-        rewrite(root, actual)
-    expected = committed(root)
+        rewrite(golden, actual)
+    expected = committed(golden)
     assert expected, f"no golden tree for {stack}: SOM_UPDATE_GOLDEN=1 writes it"
     assert expected == actual, (
-        f"render --stack {stack} differs from tests/golden/{stack} (if intended: SOM_UPDATE_GOLDEN=1):\n"
+        f"render --stack {stack} differs from tests/golden/{stack}.yaml (if intended: SOM_UPDATE_GOLDEN=1):\n"
         + first_differences(expected, actual))
 
 

@@ -329,7 +329,8 @@ def test_a_runtime_that_never_answers_cri_stops_the_step_with_its_reason(host: H
     result = run(host, platform, "w1", "apply")
     assert result.returncode == 1
     assert "containerd's CRI service at unix:///run/containerd/containerd.sock did not answer within 60s" in result.stderr
-    assert len([call for call in host.calls if call.startswith("crictl ")]) == 60
+    # asked at once, then once a second for 60 seconds (som_wait_for in lib.sh)
+    assert len([call for call in host.calls if call.startswith("crictl ")]) == 61
 
 
 def test_a_host_whose_uplink_a_network_manager_owns_is_refused_before_anything_changes(host: Host) -> None:

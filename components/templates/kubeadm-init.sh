@@ -4,14 +4,9 @@
 # kube-controller-manager's controllers run once it holds the leader lease; its
 # serviceaccounts controller then creates "default" in every namespace.
 som_wait_for_controllers() {
-  local waited=0
-  until kubectl --kubeconfig "$ADMIN_CONF" -n default get serviceaccount default >/dev/null 2>&1; do
-    if [ "$waited" -ge "$CONTROLLERS_TIMEOUT_SECONDS" ]; then
-      som_die "kube-controller-manager did not start its controllers within ${CONTROLLERS_TIMEOUT_SECONDS}s (no ServiceAccount default/default): see 'crictl logs' of its container on $(hostname)"
-    fi
-    sleep 2
-    waited=$((waited + 2))
-  done
+  som_wait_for "$CONTROLLERS_TIMEOUT_SECONDS" 2 \
+    "kube-controller-manager did not start its controllers within ${CONTROLLERS_TIMEOUT_SECONDS}s (no ServiceAccount default/default): see 'crictl logs' of its container on $(hostname)" \
+    kubectl --kubeconfig "$ADMIN_CONF" -n default get serviceaccount default
   som_log "controllers running (ServiceAccount default/default exists)"
 }
 

@@ -14,6 +14,18 @@ som_die() {
   exit 1
 }
 
+# som_wait_for SECONDS INTERVAL MESSAGE COMMAND...: run COMMAND (quietly) until it
+# succeeds; after SECONDS without success, stop the step with MESSAGE (say where to look).
+som_wait_for() {
+  local timeout=$1 interval=$2 message=$3 waited=0
+  shift 3
+  until "$@" >/dev/null 2>&1; do
+    [ "$waited" -lt "$timeout" ] || som_die "$message"
+    sleep "$interval"
+    waited=$((waited + interval))
+  done
+}
+
 # On any failing command: say which node, which step, where and what (pulumi-command shows
 # this with the output's tail; the command line itself is only `bash -s -- apply`).
 som_on_error() {

@@ -8,14 +8,9 @@ kubectl_admin() {
 }
 
 som_apply() {
-  local waited=0
-  until kubectl_admin get node "$SOM_NODE" >/dev/null 2>&1; do
-    if [ "$waited" -ge "$REGISTRATION_TIMEOUT_SECONDS" ]; then
-      som_die "node $SOM_NODE did not register within ${REGISTRATION_TIMEOUT_SECONDS}s: see 'journalctl -u kubelet' on $SOM_NODE"
-    fi
-    sleep 5
-    waited=$((waited + 5))
-  done
+  som_wait_for "$REGISTRATION_TIMEOUT_SECONDS" 5 \
+    "node $SOM_NODE did not register within ${REGISTRATION_TIMEOUT_SECONDS}s: see 'journalctl -u kubelet' on $SOM_NODE" \
+    kubectl_admin get node "$SOM_NODE"
   som_log "node $SOM_NODE is registered"
 }
 

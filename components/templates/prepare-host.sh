@@ -256,13 +256,9 @@ ensure_kubernetes_packages() {
 # restart, kubeadm (and kubelet) fail with "unknown service runtime.v1.RuntimeService".
 # The step ends only once the runtime answers as kubelet will ask it.
 wait_for_cri() {
-  local tries=0
-  until crictl --runtime-endpoint "$CRI_ENDPOINT" info >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    [ "$tries" -lt "$CRI_WAIT_SECONDS" ] ||
-      som_die "containerd's CRI service at $CRI_ENDPOINT did not answer within ${CRI_WAIT_SECONDS}s (journalctl -u containerd on this host says why)"
-    sleep 1
-  done
+  som_wait_for "$CRI_WAIT_SECONDS" 1 \
+    "containerd's CRI service at $CRI_ENDPOINT did not answer within ${CRI_WAIT_SECONDS}s (journalctl -u containerd on this host says why)" \
+    crictl --runtime-endpoint "$CRI_ENDPOINT" info
 }
 
 pull_images() {
