@@ -20,8 +20,8 @@ from typing import Annotated, Callable, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import syntax
-from components.problems import invalid
+from components import ssh_keys, syntax
+from components.problems import invalid, kind_of, shown
 from components.versions import KubernetesVersion, Release, coredns_image, kubeadm_image
 
 Role = Literal["control-plane", "worker", "dns"]
@@ -45,7 +45,7 @@ def _dns_label(what: str):
     def check(value: str) -> str:
         if not syntax.DNS_LABEL.match(value):
             raise invalid(
-                f"{value!r} is not a valid {what} (RFC 1123 label)",
+                f"{shown(value)} is not a valid {what} (RFC 1123 label)",
                 "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit",
             )
         return value
@@ -57,12 +57,12 @@ def _image_reference(value: str) -> str:
     match = syntax.IMAGE_REFERENCE.match(value)
     if not match:
         raise invalid(
-            f"{value!r} is not a valid image reference",
+            f"{shown(value)} is not a valid image reference",
             "write it as [registry[:port]/]path:tag or path@sha256:<digest>, lower-case path",
         )
     if not (match["tag"] or match["digest"]):
         raise invalid(
-            f"image {value!r} has no tag or digest (it would float to ':latest')",
+            f"image {shown(value)} has no tag or digest (it would float to ':latest')",
             f"pin it, e.g. {value}:<version> or {value}@sha256:<digest>",
         )
     return value
@@ -71,7 +71,7 @@ def _image_reference(value: str) -> str:
 def _image_repository(value: str) -> str:
     if not syntax.IMAGE_REPOSITORY.match(value):
         raise invalid(
-            f"{value!r} is not a valid image repository",
+            f"{shown(value)} is not a valid image repository",
             "give a registry and optional path without a tag, e.g. registry.k8s.io or mirror.example.com:5000/k8s",
         )
     return value
@@ -80,14 +80,14 @@ def _image_repository(value: str) -> str:
 def _quantity(value: str) -> str:
     if not syntax.QUANTITY.match(value):
         raise invalid(
-            f"{value!r} is not a Kubernetes quantity", "write e.g. '500m', '4', '16Gi' (see the Kubernetes quantity format)"
+            f"{shown(value)} is not a Kubernetes quantity", "write e.g. '500m', '4', '16Gi' (see the Kubernetes quantity format)"
         )
     return value
 
 
 def _interface(value: str) -> str:
     if not syntax.INTERFACE_NAME.match(value):
-        raise invalid(f"{value!r} is not a valid Linux interface name", "use 1 to 15 letters, digits, '_', '.', '-'")
+        raise invalid(f"{shown(value)} is not a valid Linux interface name", "use 1 to 15 letters, digits, '_', '.', '-'")
     return value
 
 
@@ -100,11 +100,11 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
 def _label_pair(key: str, value: str) -> None:
     if not syntax.is_qualified_name(key):
         raise invalid(
-            f"{key!r} is not a valid label key", "use [dns-prefix/]name, name at most 63 characters of [A-Za-z0-9-_.]"
+            f"{shown(key)} is not a valid label key", "use [dns-prefix/]name, name at most 63 characters of [A-Za-z0-9-_.]"
         )
     if not syntax.is_label_value(value):
         raise invalid(
-            f"{value!r} (for {key!r}) is not a valid label value", "use at most 63 characters of [A-Za-z0-9-_.]"
+            f"{shown(value)} (for {shown(key)}) is not a valid label value", "use at most 63 characters of [A-Za-z0-9-_.]"
         )
 
 
@@ -112,13 +112,13 @@ def _kubernetes_version(value: str) -> str:
     """The release's syntax; whether it is supported is a check of its own (validation.py),
     since that depends on the date and on allowEndOfLife."""
     if not syntax.KUBERNETES_VERSION.match(value):
-        raise invalid(f"{value!r} is not a Kubernetes release", "write MAJOR.MINOR.PATCH, e.g. 1.35.4")
+        raise invalid(f"{shown(value)} is not a Kubernetes release", "write MAJOR.MINOR.PATCH, e.g. 1.35.4")
     return value.removeprefix("v")
 
 
 def _minor_name(value: str) -> str:
     if not syntax.KUBERNETES_MINOR.match(value):
-        raise invalid(f"{value!r} is not a Kubernetes minor release", "write it quoted as '1.<minor>', e.g. '1.35'")
+        raise invalid(f"{shown(value)} is not a Kubernetes minor release", "write it quoted as '1.<minor>', e.g. '1.35'")
     return value
 
 
@@ -127,7 +127,7 @@ def _pattern(rule: re.Pattern[str], what: str, fix: str) -> Callable[[str], str]
 
     def check(value: str) -> str:
         if not rule.match(value):
-            raise invalid(f"{value!r} is not {what}", fix)
+            raise invalid(f"{shown(value)} is not {what}", fix)
         return value
 
     return check
@@ -141,8 +141,44 @@ def _unset_if_empty(value: object) -> object:
 def _api_endpoint(value: str | None) -> str | None:
     if value is not None and not syntax.HOSTNAME.match(value):
         raise invalid(
-            f"{value!r} is not a host name or IPv4 address",
+            f"{shown(value)} is not a host name or IPv4 address",
             "give the load balancer's or first control-plane node's DNS name or IP, without scheme or port (see apiPort)",
+        )
+    if value is not None and value.rpartition(".")[2].isdigit():
+        # No top-level domain is all digits (RFC 3696), so this is meant as an address.
+        try:
+            IPv4Address(value)
+        except ValueError:
+            raise invalid(
+                f"{shown(value)} is not an IPv4 address (four numbers from 0 to 255)",
+                "correct the address, e.g. 10.0.0.10, or give a DNS name",
+            ) from None
+    return value
+
+
+def _whole_number(value: object) -> object:
+    """YAML's true is no number, but pydantic's lax int would read it as 1 (port 1)."""
+    if isinstance(value, bool):
+        raise invalid(f"{kind_of(value)} is not a number", "write a whole number without quotes")
+    return value
+
+
+def _address_text(what: str, example: str) -> Callable[[object], object]:
+    """Addresses are written as text: pydantic would read the number 167772161 as 10.0.0.1."""
+
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            raise invalid(f"{kind_of(value)} is not {what}", f"write {what} in dotted form, e.g. {example}")
+        return value
+
+    return check
+
+
+def _ssh_user(value: str) -> str:
+    if not syntax.UNIX_USER.match(value):
+        raise invalid(
+            f"{shown(value)} is not a user name (it is empty, or has spaces, a line break or other characters ssh and sudo refuse)",
+            "write the login name alone, e.g. root or deploy (up to 32 letters, digits, '_', '.', '-')",
         )
     return value
 
@@ -161,7 +197,11 @@ ImageReference = Annotated[str, AfterValidator(_image_reference)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 InterfaceName = Annotated[str, AfterValidator(_interface)]
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Whole = Annotated[int, BeforeValidator(_whole_number)]
+Port = Annotated[Whole, Field(ge=1, le=65535)]
+Address = Annotated[IPv4Address, BeforeValidator(_address_text("an IPv4 address", "10.0.0.11"))]
+Network = Annotated[IPv4Network, BeforeValidator(_address_text("an IPv4 network", "10.0.0.0/24"))]
+SshUser = Annotated[str, AfterValidator(_ssh_user)]
 
 
 # ---------------------------------------------------------------------------- sections
@@ -200,11 +240,11 @@ class NodeConfig(Model):
     """One machine of the rack, as its operator knows it."""
 
     name: NodeName = Field(description="Kubernetes node name (RFC 1123 label); also names the node's resources.")
-    address: IPv4Address = Field(description="The host's own IPv4 address on the flat layer-2 network.")
+    address: Address = Field(description="The host's own IPv4 address on the flat layer-2 network.")
     ssh_host_key: str = Field(
         description="The host's public SSH host key ('ssh-ed25519 AAAA...', from ssh-keyscan); pinned so a swapped machine is refused."
     )
-    ssh_user: str | None = Field(default=None, description="Overrides sshUser for this node.")
+    ssh_user: SshUser | None = Field(default=None, description="Overrides sshUser for this node.")
     ssh_port: Port | None = Field(default=None, description="Overrides sshPort for this node.")
     uplink: InterfaceName = Field(default="eth0", description="The physical interface on the layer-2 network.")
     roles: tuple[Role, ...] = Field(
@@ -214,7 +254,7 @@ class NodeConfig(Model):
     )
     labels: Labels = Field(default_factory=dict, description="Extra node labels.")
     taints: tuple[Taint, ...] = Field(default=(), description="Extra taints, registered at join and kept by the node patch.")
-    pod_slice: int | None = Field(
+    pod_slice: Whole | None = Field(
         default=None,
         ge=0,
         description="Index of this node's slice of the pod pool; default: the node address's offset in podSubnet modulo the number of slices.",
@@ -223,13 +263,29 @@ class NodeConfig(Model):
     @field_validator("ssh_host_key")
     @classmethod
     def _host_key(cls, value: str) -> str:
-        problem = syntax.ssh_host_key_problem(value)
+        problem = ssh_keys.host_key_problem(value)
         if problem:
             raise invalid(
                 f"not a usable pinned host key: {problem}",
                 "paste the key part of `ssh-keyscan -t ed25519 <address>` (e.g. 'ssh-ed25519 AAAAC3...')",
             )
         return value
+
+    @field_validator("taints")
+    @classmethod
+    def _unique_taints(cls, taints: tuple["Taint", ...]) -> tuple["Taint", ...]:
+        # The API server keys a node's taints by key and effect and refuses a repeat, half-way through an up.
+        first: dict[tuple[str, str], int] = {}
+        for index, taint in enumerate(taints):
+            seen = first.setdefault((taint.key, taint.effect), index)
+            if seen != index:
+                same = taint.value == taints[seen].value
+                raise invalid(
+                    f"taints[{index}] repeats taints[{seen}] ({taint.key}, effect {taint.effect})"
+                    + ("" if same else " with another value: a node has one taint per key and effect"),
+                    "keep one taint per key and effect",
+                )
+        return taints
 
     @field_validator("roles")
     @classmethod
@@ -256,8 +312,8 @@ class Quota(Model):
 
     cpu: Quantity | None = Field(default=None, description="Total CPU requests and limits.")
     memory: Quantity | None = Field(default=None, description="Total memory requests and limits.")
-    pods: int | None = Field(default=None, ge=0, description="Most pods at once.")
-    persistent_volume_claims: int | None = Field(default=None, ge=0, description="Most PersistentVolumeClaims.")
+    pods: Whole | None = Field(default=None, ge=0, description="Most pods at once.")
+    persistent_volume_claims: Whole | None = Field(default=None, ge=0, description="Most PersistentVolumeClaims.")
     storage: Quantity | None = Field(default=None, description="Total requested storage.")
 
 
@@ -268,6 +324,17 @@ class ContainerDefaults(Model):
     memory_request: Quantity = Field(default="1Gi", description="Default memory request.")
     cpu_limit: Quantity | None = Field(default=None, description="Default CPU limit; none by default (CPU is compressible; Spark sets none either).")
     memory_limit: Quantity = Field(default="4Gi", description="Default memory limit.")
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> "ContainerDefaults":
+        # The API server refuses a LimitRange whose default request exceeds its default limit.
+        for resource, request, limit in (("cpu", self.cpu_request, self.cpu_limit), ("memory", self.memory_request, self.memory_limit)):
+            if limit is not None and syntax.quantity_value(request) > syntax.quantity_value(limit):
+                raise invalid(
+                    f"the default {resource} request {request} is above the default {resource} limit {limit}",
+                    f"lower {resource}Request to {limit} or less, or raise {resource}Limit",
+                )
+        return self
 
 
 class TenantConfig(Model):
@@ -295,7 +362,7 @@ class TenantConfig(Model):
             return value
         key, eq, label_value = value.partition("=")
         if not eq:
-            raise invalid(f"{value!r} is not 'key=value'", "write the label as key=value, e.g. spark=spark")
+            raise invalid(f"{shown(value)} is not 'key=value'", "write the label as key=value, e.g. spark=spark")
         _label_pair(key, label_value)
         return value
 
@@ -316,19 +383,45 @@ class TenantConfig(Model):
 class DnsConfig(Model):
     """CoreDNS on the host network of the DNS-role nodes (see DESIGN.md, DNS)."""
 
-    upstreams: tuple[IPv4Address, ...] = Field(
+    upstreams: tuple[Address, ...] = Field(
         default=(),
         max_length=3,
         description="Upstream resolvers; empty: the host's own (systemd-resolved's real upstreams, never the 127.0.0.53 stub).",
     )
-    min_servers: int = Field(default=1, ge=1, le=3, description="Fewest DNS-role nodes the stack accepts (2+ for HA).")
-    timeout_seconds: int = Field(default=2, ge=1, le=30, description="resolv.conf 'timeout' for hosts and Spark pods.")
-    attempts: int = Field(default=2, ge=1, le=5, description="resolv.conf 'attempts'.")
+    min_servers: Whole = Field(default=1, ge=1, le=3, description="Fewest DNS-role nodes the stack accepts (2+ for HA).")
+    timeout_seconds: Whole = Field(default=2, ge=1, le=30, description="resolv.conf 'timeout' for hosts and Spark pods.")
+    attempts: Whole = Field(default=2, ge=1, le=5, description="resolv.conf 'attempts'.")
+
+    @field_validator("upstreams")
+    @classmethod
+    def _real_resolvers(cls, upstreams: tuple[IPv4Address, ...]) -> tuple[IPv4Address, ...]:
+        for index, address in enumerate(upstreams):
+            why = _not_a_resolver(address)
+            if why:
+                raise invalid(
+                    f"upstreams[{index}] {address} is {why}",
+                    "give the addresses of real resolvers on the network, or leave upstreams empty (the hosts' own real upstreams)",
+                )
+            if address in upstreams[:index]:
+                raise invalid(f"upstreams[{index}] {address} is listed twice", "list each resolver once")
+        return upstreams
     image: ImageReference | None = Field(default=None, description="CoreDNS image; default the one kubeadm names for the release: <imageRepository>/coredns:<tag> (registry.k8s.io/coredns/coredns:<tag> on the official registry).")
 
 
+def _not_a_resolver(address: IPv4Address) -> str | None:
+    """Why CoreDNS on the host network cannot forward to ``address``, if it cannot."""
+    if address.is_loopback:
+        return "a loopback address: CoreDNS on the host network would ask the host itself (127.0.0.53 is the very stub resolver the design avoids)"
+    if address.is_unspecified:
+        return "the unspecified address 0.0.0.0, which no resolver answers on"
+    if address.is_multicast or address.is_reserved or address == IPv4Address("255.255.255.255"):
+        return "a multicast, broadcast or reserved address, which no resolver answers on"
+    return None
+
+
 HIGHEST_USER_PRIORITY = 1_000_000_000  # above: reserved for Kubernetes' system-* classes
-Priority = Annotated[int, Field(le=HIGHEST_USER_PRIORITY)]
+LOWEST_PRIORITY = -(2**31)  # PriorityClass.value is an int32
+Priority = Annotated[Whole, Field(ge=LOWEST_PRIORITY, le=HIGHEST_USER_PRIORITY)]
 
 
 class Priorities(Model):
@@ -343,9 +436,9 @@ class Priorities(Model):
 def _upload_path(value: str) -> str:
     if not syntax.UPLOAD_PATH.match(value):
         scheme, sep, rest = value.partition("://")
-        shown = f"{scheme}{sep}***@{rest.partition('@')[2]}" if "@" in rest.partition("/")[0] else value  # never echo credentials
+        safe = f"{scheme}{sep}***@{rest.partition('@')[2]}" if "@" in rest.partition("/")[0] else value  # never echo credentials
         raise invalid(
-            f"{shown!r} is not an upload path Spark can use",
+            f"{shown(safe)} is not an upload path Spark can use",
             "give an s3a:// or hdfs:// URI without credentials (those go in spark.hadoop.fs.s3a.* settings), "
             "e.g. s3a://spark-uploads/jobs or hdfs://namenode:8020/spark/uploads",
         )
@@ -389,11 +482,11 @@ class AptSource(Model):
         flat = self.suite.endswith("/")
         if flat and self.components:
             raise invalid(
-                f"suite {self.suite!r} is a path (a flat repository), which takes no components",
+                f"suite {shown(self.suite)} is a path (a flat repository), which takes no components",
                 "remove components, or give a suite name such as bookworm",
             )
         if not flat and not self.components:
-            raise invalid(f"suite {self.suite!r} needs at least one component", "add components, e.g. [stable] or [main]")
+            raise invalid(f"suite {shown(self.suite)} needs at least one component", "add components, e.g. [stable] or [main]")
         if (self.signing_key is None) == (self.signing_key_url is None):
             raise invalid(
                 "give exactly one of signingKey and signingKeyUrl" if self.signing_key else "the repository has no signing key",
@@ -450,7 +543,7 @@ class RegistryMirror(Model):
 class KubeProxyConfig(Model):
     """kube-proxy settings a site may need to change (it runs in iptables mode)."""
 
-    conntrack_max_per_core: int | None = Field(
+    conntrack_max_per_core: Whole | None = Field(
         default=None,
         ge=0,
         description="kube-proxy's conntrack.maxPerCore; 0 leaves the kernel's nf_conntrack_max alone (hosts where it is not writable, such as containers and the lab); default kube-proxy's own.",
@@ -487,13 +580,13 @@ class PlatformConfig(Model):
         alias="apiServerCertSANs",
         description="Extra names and addresses in the API server certificate (kubeadm adds the endpoint and each control plane's own address).",
     )
-    pod_subnet: IPv4Network = Field(description="The flat layer-2 network hosts and pods share, e.g. 10.0.0.0/17.")
-    pod_pool: IPv4Network = Field(description="The part of podSubnet pods get addresses from, e.g. 10.0.64.0/20.")
-    pod_slice_prefix: int = Field(default=25, ge=8, le=32, description="Prefix length of each node's slice of podPool.")
-    gateway: IPv4Address = Field(description="The physical router on podSubnet; pods' default route.")
-    service_cidr: IPv4Network = Field(description="Service virtual IPs; outside podPool, may lie inside podSubnet.")
+    pod_subnet: Network = Field(description="The flat layer-2 network hosts and pods share, e.g. 10.0.0.0/17.")
+    pod_pool: Network = Field(description="The part of podSubnet pods get addresses from, e.g. 10.0.64.0/20.")
+    pod_slice_prefix: Whole = Field(default=25, ge=8, le=32, description="Prefix length of each node's slice of podPool.")
+    gateway: Address = Field(description="The physical router on podSubnet; pods' default route.")
+    service_cidr: Network = Field(description="Service virtual IPs; outside podPool, may lie inside podSubnet.")
     macvlan_interface: InterfaceName = Field(default="mac0", description="Name of the host's macvlan sub-interface.")
-    ssh_user: str = Field(default="root", description="SSH user on every node (non-root users need passwordless sudo).")
+    ssh_user: SshUser = Field(default="root", description="SSH user on every node (non-root users need passwordless sudo).")
     ssh_port: Port = Field(default=22, description="SSH port on every node.")
     ssh_private_key: SecretSetting | None = Field(default=None, description="SSH private key; a Pulumi secret.")
     nodes: tuple[NodeConfig, ...] = Field(min_length=1, description="The machines of the rack.")

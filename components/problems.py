@@ -8,6 +8,7 @@ same words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence, get_args
 
@@ -28,9 +29,14 @@ class ConfigProblem:
     key: str
     message: str
     fix: str
+    qualified: bool = False  # the key already names its namespace (or is "(stack)"): print it as is
+
+    @property
+    def full_key(self) -> str:
+        return self.key if self.qualified else f"{PROJECT}:{self.key}"
 
     def render(self) -> str:
-        return f"{PROJECT}:{self.key}: {self.message}\n    fix: {self.fix}"
+        return f"{self.full_key}: {self.message}\n    fix: {self.fix}"
 
 
 class ConfigError(Exception):
@@ -77,17 +83,93 @@ _GENERIC_FIXES = {
     "extra_forbidden": "remove it or correct its spelling (unknown settings are never ignored)",
 }
 
+# What to write instead, by pydantic error type; {name} fields come from the error's ctx.
+_TYPE_FIXES = {
+    "int_parsing": "write a whole number without quotes{example}",
+    "int_type": "write a whole number without quotes{example}",
+    "int_from_float": "write a whole number without a fraction{example}",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write it as text, quoted if YAML would read it as a number or true/false{example}",
+    "ip_v4_address": "write an IPv4 address in dotted form, e.g. 10.0.0.11",
+    "ip_v4_network": "write a network as address/prefix with the host bits zero, e.g. 10.0.0.0/24",
+    "literal_error": "write one of {expected}",
+    "less_than_equal": "give {le} or less",
+    "less_than": "give less than {lt}",
+    "greater_than_equal": "give {ge} or more",
+    "greater_than": "give more than {gt}",
+    "too_long": "give at most {max_length} item(s)",
+    "too_short": "give at least {min_length} item(s)",
+    "dict_type": "write a mapping: 'key: value' lines indented under the setting",
+    "model_type": "write a mapping: 'key: value' lines indented under the setting",
+    "model_attributes_type": "write a mapping: 'key: value' lines indented under the setting",
+    "list_type": "write a YAML list: [a, b] or one '- item' line per item",
+    "tuple_type": "write a YAML list: [a, b] or one '- item' line per item",
+}
+
+# A rejected value is quoted only when nothing in it looks like a credential: a private
+# key pasted under the wrong setting must not reach stderr and the engine's log.
+_SECRET_LOOKING = (
+    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)"),
+    re.compile(r"(?<![a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9])"),  # a kubeadm bootstrap token
+    re.compile(r"[0-9a-fA-F]{32,}"),  # certificate keys, CA hashes, digests
+)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}")  # key material and tokens, if it mixes cases and digits
+SHOWN_LENGTH = 60
+
+
+def shown(value: Any) -> str:
+    """``value`` as error text may quote it: in part, on one line, never what looks secret."""
+    if isinstance(value, (dict, list, tuple)) or value is None or isinstance(value, bool):
+        return kind_of(value)
+    if not isinstance(value, str):
+        return str(value)
+    if looks_secret(value):
+        return f"a value of {len(value)} characters that looks like a key or token (not shown)"
+    first = value.splitlines()[0] if value.strip() else value
+    cut = first[:SHOWN_LENGTH]
+    more = "..." if len(cut) < len(value) else ""
+    return repr(cut + more) if more else repr(value)
+
+
+def looks_secret(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a key, token or certificate key."""
+    if any(rule.search(text) for rule in _SECRET_LOOKING):
+        return True
+    return any(
+        any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
+        for run in _BASE64_RUN.findall(text)
+    )
+
+
+def kind_of(value: Any) -> str:
+    """How a user would name what they wrote (never a Python type name)."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key(s)"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)} item(s)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"the text {shown(value)}"
+
 
 def from_validation_error(
     error: ValidationError,
     prefix: Sequence[str | int] = (),
     model: type[BaseModel] | None = None,
     known: Iterable[str] = (),
+    default: Any = None,
 ) -> list[ConfigProblem]:
     """Translate pydantic's errors into problems with config-key paths and fixes.
 
     ``model`` is the model the error's locations start in, used to suggest the setting a
-    misspelt key was probably meant to be; ``known`` gives those names directly.
+    misspelt key was probably meant to be and to give a field's default as an example;
+    ``known`` gives those names directly, ``default`` the example for an error at the
+    top (a setting validated on its own).
     """
     problems = []
     errors = error.errors(include_url=False)
@@ -102,15 +184,44 @@ def from_validation_error(
         elif kind == "extra_forbidden":
             message = "unknown setting"
             names = _field_names(model, item["loc"][:-1]) if model else list(known)
-            fix = _GENERIC_FIXES[kind] + _did_you_mean(str(loc[-1]), names)
+            fix = _GENERIC_FIXES[kind] + did_you_mean(str(loc[-1]), names)
         elif kind in _GENERIC_FIXES:
             message, fix = "required setting is missing", _GENERIC_FIXES[kind]
         else:
             given = item.get("input")
-            message = f"{item['msg'][0].lower()}{item['msg'][1:]} (given: {given!r})"
-            fix = "give a value of the documented type (see the README's config reference)"
+            message = f"{item['msg'][0].lower()}{item['msg'][1:]} (given: {shown(given)})"
+            fix = _type_fix(kind, ctx, _field_default(model, item["loc"]) if model and item["loc"] else default)
         problems.append(ConfigProblem(join_key(*loc), message, fix))
     return problems
+
+
+def _type_fix(kind: str, ctx: dict[str, Any], default: Any) -> str:
+    """What to write for a value of the wrong type or range, with the default as example."""
+    example = f", e.g. {default}" if isinstance(default, (int, str)) and not isinstance(default, bool) and default != "" else ""
+    template = _TYPE_FIXES.get(kind)
+    if template is None:
+        return "write a value of the type the README's config reference gives for this setting"
+    try:
+        return template.format(example=example, **ctx)
+    except (KeyError, IndexError):
+        return template.split("{")[0].rstrip(" ,") or template
+
+
+def _field_default(model: type[BaseModel], loc: Sequence[str | int]) -> Any:
+    """The default of the field at ``loc`` inside ``model``, if it has a scalar one."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    info = _fields(_model_at(model, loc[:-1])).get(loc[-1])
+    if info is None or info.is_required():
+        return None
+    default = info.get_default(call_default_factory=False)
+    return default if isinstance(default, (int, str)) else None
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return {}
+    return {info.alias or name: info for name, info in model.model_fields.items()}
 
 
 def _counts_only_failed_items(item: Any, errors: Sequence[Any]) -> bool:
@@ -124,18 +235,20 @@ def _counts_only_failed_items(item: Any, errors: Sequence[Any]) -> bool:
 
 def _field_names(model: type[BaseModel], path: Sequence[str | int]) -> list[str]:
     """The aliases valid at ``path`` inside ``model`` (list indexes and dict keys skipped)."""
+    return list(_fields(_model_at(model, path)))
+
+
+def _model_at(model: Any, path: Sequence[str | int]) -> Any:
+    """The model a config path leads to inside ``model`` (None when it leads nowhere)."""
     current: Any = model
     for part in path:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not _fields(current):
             continue
-        fields = {info.alias or name: info for name, info in current.model_fields.items()}
-        info = fields.get(part)
+        info = _fields(current).get(part)
         if info is None:
-            return []
+            return None
         current = model_in(info.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [info.alias or name for name, info in current.model_fields.items()]
-    return []
+    return current
 
 
 def model_in(annotation: Any) -> Any:
@@ -149,7 +262,8 @@ def model_in(annotation: Any) -> Any:
     return annotation
 
 
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the closest known name, or nothing."""
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)

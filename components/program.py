@@ -14,7 +14,7 @@ from components.cluster import Cluster
 from components.kube import KubernetesLayer, export_outputs
 from components.config import Platform
 from components.problems import PROJECT, ConfigError
-from components.stack import raw_from_pulumi
+from components.stack import settings
 from components.validation import load_platform
 
 
@@ -34,12 +34,14 @@ def engine_config() -> tuple[dict[str, object], set[str]]:
 def load() -> Platform:
     """The validated platform, or a clean stop (no traceback) listing every problem."""
     values, secret_keys = engine_config()
+    raw, problems = settings(values, secret_keys)
     try:
-        return load_platform(raw_from_pulumi(values, secret_keys), pulumi.get_stack())
+        return load_platform(raw, pulumi.get_stack(), earlier=problems)
     except ConfigError as error:
         for problem in error.problems:
             pulumi.log.error(problem.render())
-        raise pulumi.RunError(error.report()) from None
+        count = len(error.problems)
+        raise pulumi.RunError(f"the stack configuration has {count} problem{'s' if count != 1 else ''} (listed above); nothing was changed") from None
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Reading a stack's configuration: from ``Pulumi.<stack>.yaml`` or from the Pulumi engine.
 
-Both paths produce the same raw mapping and go through the same validation, so what
-``render`` shows a reviewer is what ``pulumi up`` would build. ``render`` runs without
+A stack file is first turned into exactly what the engine hands the program (the CLI's
+YAML rules, components/stack_yaml.py; strings for scalars, JSON for lists and mappings),
+then both are read by one function, :func:`settings`, so what ``render`` shows a
+reviewer is what ``pulumi up`` would build. ``render`` runs without
 the Pulumi CLI and cannot decrypt ``secure:`` values; it only needs to know that the
 SSH key is stored as a secret, never its value.
 """
@@ -14,8 +16,9 @@ from typing import Any, Mapping
 
 import yaml
 
+from components import stack_yaml
 from components.config import Platform, SecretSetting
-from components.problems import PROJECT, ConfigError, ConfigProblem
+from components.problems import PROJECT, ConfigError, ConfigProblem, did_you_mean, shown
 from components.validation import load_platform
 
 SECRET_KEYS = frozenset({"sshPrivateKey"})
@@ -67,54 +70,70 @@ def stack_text(path: Path, stack: str, project_dir: Path = PROJECT_DIR) -> str:
 
 
 def raw_from_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The stack's settings with the project prefix removed and secrets reduced to markers."""
-    path = stack_file(stack, project_dir)
-    text = stack_text(path, stack, project_dir)
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError([ConfigProblem("(stack)", f"{path.name} is not valid YAML: {error}", "fix the YAML syntax")]) from None
-    settings = document.get("config") if isinstance(document, dict) else document
-    if not isinstance(settings or {}, dict):
-        raise ConfigError([ConfigProblem("(stack)", f"{path.name} has no 'config:' mapping", "write the settings under 'config:' as 'spark-on-metal:<key>: <value>'")])
-    problems: list[ConfigProblem] = []
-    raw: dict[str, Any] = dict(project_defaults(project_dir))
-    for full_key, value in (settings or {}).items():
-        namespace, _, key = str(full_key).partition(":")
-        if namespace in FOREIGN_NAMESPACES:
-            continue
-        if namespace != PROJECT or not key:
-            problems.append(
-                ConfigProblem(str(full_key), "unknown setting (not in the spark-on-metal namespace)", f"write it as {PROJECT}:<key>")
-            )
-            continue
-        raw[key] = _secret_marker(key, value, problems)
+    """The raw settings of a stack file that reads cleanly (else :class:`ConfigError`)."""
+    raw, problems = stack_settings(stack, project_dir)
     if problems:
         raise ConfigError(problems)
     return raw
 
 
-def _secret_marker(key: str, value: Any, problems: list[ConfigProblem]) -> Any:
-    encrypted = isinstance(value, dict) and set(value) == {"secure"}
-    if key in SECRET_KEYS:
-        return SecretSetting(stored_as_secret=encrypted)
-    if encrypted:
-        problems.append(
-            ConfigProblem(key, "is stored encrypted, but it is not a secret and is needed to render the hosts' files", "store it in plain text (only sshPrivateKey is secret)")
-        )
-    return value
+def stack_settings(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """The stack's settings as ``pulumi up`` would hand them to the program, with secrets
+    reduced to markers, and the problems found on the way (the caller reports them with
+    the rest, so one typo in a namespace hides nothing else)."""
+    path = stack_file(stack, project_dir)
+    document = stack_yaml.read(stack_text(path, stack, project_dir), path.name)
+    values, secret_keys, problems = cli_values(document, path.name, project_defaults(project_dir))
+    raw, more = settings(values, secret_keys)
+    return raw, [*problems, *more]
 
 
-def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+def cli_values(document: Any, name: str, defaults: Mapping[str, Any]) -> tuple[dict[str, str], set[str], list[ConfigProblem]]:
+    """What the engine hands the program for a decoded stack file: ``namespace:key`` to a
+    string (scalars as the CLI prints them, lists and mappings as JSON), and the keys
+    stored encrypted. ``render`` cannot decrypt, so an encrypted value becomes a marker."""
+    config = document.get("config") if isinstance(document, dict) else document
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        problem = ConfigProblem("(stack)", f"{name} has no 'config:' mapping", f"write the settings under 'config:' as '{PROJECT}:<key>: <value>'", qualified=True)
+        return {}, set(), [problem]
+    values = {f"{PROJECT}:{key}": _cli_text(value) for key, value in defaults.items()}
+    secret_keys: set[str] = set()
+    problems: list[ConfigProblem] = []
+    written: dict[str, str] = {}  # full key -> as the file spells it (a bare key is the project's)
+    for key, value in config.items():
+        full_key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"  # the CLI puts a bare key in the project's namespace
+        if full_key.count(":") > 1:
+            problems.append(ConfigProblem(full_key, "is not a configuration key: it has more than one ':' (pulumi refuses the file)", f"write it as {PROJECT}:<setting>, e.g. {PROJECT}:{full_key.rpartition(':')[2]}", qualified=True))
+            continue
+        if full_key in written:
+            problems.append(ConfigProblem(full_key, f"is given twice: as {shown(written[full_key])} and as {shown(str(key))}", "keep one of the two entries", qualified=True))
+            continue
+        written[full_key] = str(key)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.add(full_key)
+            value = ENCRYPTED
+        values[full_key] = _cli_text(value)
+    return values, secret_keys, problems
 
 
-def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Platform:
-    return load_platform(raw_from_stack_file(stack, project_dir), stack)
+ENCRYPTED = "[encrypted]"  # what render knows of a value stored with --secret
 
 
-def raw_from_pulumi(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
-    """Raw settings from the engine's config bag (``project:key -> JSON or string``)."""
+def _cli_text(value: Any) -> str:
+    """A decoded value as the CLI passes it to the program (Go's encoding/json for numbers)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""  # the CLI warns and passes an empty string
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def settings(values: Mapping[str, Any], secret_keys: set[str]) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """Raw settings from the engine's config bag (``namespace:key`` to a string, JSON for
+    lists and mappings): the project's own keys, secrets reduced to markers, and a problem
+    for each key in a namespace nothing here reads."""
     raw: dict[str, Any] = {}
     problems: list[ConfigProblem] = []
     for full_key, value in values.items():
@@ -122,15 +141,30 @@ def raw_from_pulumi(values: Mapping[str, Any], secret_keys: set[str]) -> dict[st
         if namespace in FOREIGN_NAMESPACES:
             continue
         if namespace != PROJECT:
-            problems.append(ConfigProblem(full_key, "unknown setting (not in the spark-on-metal namespace)", f"write it as {PROJECT}:<key>"))
+            problems.append(ConfigProblem(
+                full_key,
+                f"unknown namespace {shown(namespace)}: nothing reads it",
+                f"write it as {PROJECT}:{key}" + did_you_mean(namespace, [PROJECT, *sorted(FOREIGN_NAMESPACES)]),
+                qualified=True,
+            ))
             continue
         if key in SECRET_KEYS:
             raw[key] = SecretSetting(stored_as_secret=full_key in secret_keys)
             continue
+        if full_key in secret_keys and value == ENCRYPTED:
+            problems.append(ConfigProblem(key, "is stored encrypted, but it is not a secret and is needed to render the hosts' files", "store it in plain text (only sshPrivateKey is secret)"))
+            continue
         raw[key] = _decode(value)
-    if problems:
-        raise ConfigError(problems)
-    return raw
+    return raw, problems
+
+
+def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Platform:
+    raw, problems = stack_settings(stack, project_dir)
+    return load_platform(raw, stack, earlier=problems)
 
 
 def _decode(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Syntax of the strings Kubernetes, OCI registries and OpenSSH accept.
+"""Syntax of the strings Kubernetes, OCI registries, apt and Linux accept.
 
 Kept apart from the models so that the same rules serve config validation and the checks
 on rendered objects; each rule follows the upstream grammar it names, because a value
@@ -7,10 +7,8 @@ that passes here but fails on the API server fails half-way through a ``pulumi u
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import struct
+from fractions import Fraction
 
 # Every rule is anchored with \Z, never $: Python's $ also matches before a trailing
 # newline, and a value such as "registry.k8s.io\n" (a YAML block scalar) breaks the files
@@ -28,6 +26,21 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?\Z")
 
 # k8s.io/apimachinery/pkg/api/resource Quantity.
 QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?\Z")
+_QUANTITY_SUFFIXES = {
+    "": 1, "m": Fraction(1, 1000), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def quantity_value(text: str) -> Fraction:
+    """The amount a Kubernetes quantity stands for (``500m`` is 1/2), to compare two."""
+    match = QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"not a quantity: {text}")
+    number, suffix = Fraction(match[1]), match[3] or ""
+    if suffix[:1] in ("e", "E") and suffix not in _QUANTITY_SUFFIXES:
+        return number * Fraction(10) ** int(suffix[1:])
+    return number * _QUANTITY_SUFFIXES[suffix]
 
 # github.com/distribution/reference grammar (the one containerd and kubelet use).
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -60,6 +73,10 @@ PGP_PUBLIC_KEY = re.compile(
 )
 ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9._/+-]*\Z")
 
+# A login name as useradd(8) and sudo take it: no whitespace or line break (a "root\n"
+# would also read as a non-root user and switch on sudo), at most 32 characters.
+UNIX_USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\Z")
+
 # Linux IFNAMSIZ is 16 including the NUL; the kernel's dev_valid_name refuses '/', ':',
 # whitespace, "." and ".." (an "eth0:1" is an address label, not an interface).
 INTERFACE_NAME = re.compile(r"^(?!\.\.?\Z)[A-Za-z0-9_.-]{1,15}\Z")
@@ -72,15 +89,6 @@ UPLOAD_PATH = re.compile(
     r"^(?:s3a://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]|hdfs://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)(?:/[A-Za-z0-9._~%+=,-]+)*/?\Z"
 )
 
-SSH_HOST_KEY_TYPES = (
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "ssh-rsa",
-)
-
-
 def is_qualified_name(key: str) -> bool:
     """A label or taint key: optional DNS-subdomain prefix, '/', and a 63-character name."""
     prefix, slash, name = key.rpartition("/")
@@ -91,49 +99,3 @@ def is_qualified_name(key: str) -> bool:
 
 def is_label_value(value: str) -> bool:
     return len(value) <= 63 and bool(LABEL_VALUE.match(value))
-
-
-def ssh_host_key_problem(line: str) -> str | None:
-    """Why ``line`` is not an authorized_keys-format public host key, or None.
-
-    pulumi-command parses the pinned key with ssh.ParseAuthorizedKey, so we check the same
-    shape: ``<type> <base64 blob> [comment]`` with the blob's embedded type matching.
-    """
-    fields = line.split()
-    if len(fields) < 2:
-        return "expected '<type> <base64 key>' as printed by ssh-keyscan (without the host name)"
-    kind, blob = fields[0], fields[1]
-    if kind not in SSH_HOST_KEY_TYPES:
-        return f"key type {kind!r} is not one of {', '.join(SSH_HOST_KEY_TYPES)}"
-    try:
-        parts = _ssh_strings(base64.b64decode(blob, validate=True))
-        embedded = parts[0].decode("ascii")
-    except (binascii.Error, struct.error, UnicodeDecodeError, ValueError, IndexError):
-        return "the key data is not valid base64 of an SSH public key"
-    if embedded != kind:
-        return f"the key data is a {embedded!r} key but the line says {kind!r}"
-    if not _complete_key(kind, parts[1:]):
-        return f"the key data is not a well-formed {kind} key (truncated, or with extra data)"
-    return None
-
-
-def _ssh_strings(raw: bytes) -> list[bytes]:
-    """The length-prefixed strings (RFC 4251) a public key blob consists of, all of it."""
-    parts, offset = [], 0
-    while offset < len(raw):
-        (length,) = struct.unpack(">I", raw[offset : offset + 4])
-        offset += 4
-        if offset + length > len(raw):
-            raise ValueError("string runs past the end of the key")
-        parts.append(raw[offset : offset + length])
-        offset += length
-    return parts
-
-
-def _complete_key(kind: str, parts: list[bytes]) -> bool:
-    """The key material after the type, as golang.org/x/crypto/ssh parses it (no trailing data)."""
-    if kind == "ssh-ed25519":
-        return len(parts) == 1 and len(parts[0]) == 32
-    if kind.startswith("ecdsa-sha2-"):
-        return len(parts) == 2 and parts[0] == kind.removeprefix("ecdsa-sha2-").encode() and bool(parts[1])
-    return len(parts) == 2 and all(parts)  # ssh-rsa: exponent and modulus

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from ipaddress import IPv4Network
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from components.config import NodeConfig, Platform, PlatformConfig, SecretSetting, TenantConfig
 from components.network import slice_count, slice_index, slice_network, usable_per_slice
 from components.manifests.meta import LABEL_DOMAIN
-from components.problems import ConfigError, ConfigProblem, model_in, from_validation_error, join_key
+from components.taints import CONTROL_PLANE_TAINT, tenant_taint
+from components.problems import ConfigError, ConfigProblem, kind_of, model_in, from_validation_error, join_key
 from components.versions import RELEASES, KubernetesVersion, describe, release_numbers, supported_on
 
 RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -389,6 +390,18 @@ def dns_nodes(d: Draft) -> Iterator[ConfigProblem]:
         )
 
 
+@needs("all_nodes", "dns")
+def upstreams_are_not_dns_nodes(d: Draft) -> Iterator[ConfigProblem]:
+    dns_addresses = {node.address: node.name for _, node in d.nodes if node.is_dns}
+    for position, address in enumerate(d.dns.upstreams):
+        if address in dns_addresses:
+            yield ConfigProblem(
+                join_key("dns", "upstreams", position),
+                f"{address} is DNS node {dns_addresses[address]}, where CoreDNS itself listens: every query it cannot answer would loop",
+                "give resolvers outside the cluster, or leave upstreams empty (the hosts' own real upstreams)",
+            )
+
+
 # ---------------------------------------------------------------------------- tenants
 
 
@@ -447,6 +460,27 @@ def tenant_nodes(d: Draft) -> Iterator[ConfigProblem]:
                     node_key(node_index, "labels"),
                     f"node {node.name} carries {key}={value}, tenant {tenant.name}'s selector, without belonging to it",
                     "remove the label or add the node to the tenant",
+                )
+
+
+@needs("nodes", "tenants")
+def taints_leave_platform_taints(d: Draft) -> Iterator[ConfigProblem]:
+    # The platform registers these itself; a second taint with the same key and effect is
+    # refused by the API server half-way through an up.
+    tenant_of = {name: tenant for _, tenant in d.tenants for name in tenant.nodes}
+    for index, node in d.nodes:
+        platform = {(CONTROL_PLANE_TAINT["key"], CONTROL_PLANE_TAINT["effect"]): "the control-plane taint"} if node.is_control_plane else {}
+        tenant = tenant_of.get(node.name)
+        taint = tenant_taint(tenant) if tenant is not None else None
+        if taint is not None:
+            platform[(taint["key"], taint["effect"])] = f"tenant {tenant.name}'s taint"
+        for position, extra in enumerate(node.taints):
+            owner = platform.get((extra.key, extra.effect))
+            if owner is not None:
+                yield ConfigProblem(
+                    join_key("nodes", index, "taints", position),
+                    f"{extra.key} with effect {extra.effect} is {owner}, which the platform sets on this node",
+                    "remove it (the platform's taint is always there)",
                 )
 
 
@@ -569,13 +603,15 @@ def _parse(raw: Mapping[str, Any]) -> tuple[Draft, list[ConfigProblem]]:
         try:
             draft.settings[name] = TypeAdapter(info.rebuild_annotation()).validate_python(value)
         except ValidationError as error:
-            problems += from_validation_error(error, prefix=(alias,), model=_section_model(info.annotation))
+            problems += from_validation_error(
+                error, prefix=(alias,), model=_section_model(info.annotation), default=info.get_default(call_default_factory=False)
+            )
     return draft, problems
 
 
 def _parse_items(alias: str, value: Any, model, problems: list[ConfigProblem]):
     if not isinstance(value, (list, tuple)):
-        problems.append(ConfigProblem(alias, f"expected a list, got {type(value).__name__}", f"write {alias} as a YAML list"))
+        problems.append(ConfigProblem(alias, f"expected a list, got {kind_of(value)}", f"write {alias} as a YAML list"))
         return None
     if alias == "nodes" and not value:
         problems.append(ConfigProblem(alias, "the stack has no nodes", "list at least one control-plane node"))
@@ -601,13 +637,17 @@ def _extra(key: str) -> ValidationError:
     )
 
 
-def load_platform(raw: Mapping[str, Any], stack: str, today: date | None = None) -> Platform:
+def load_platform(
+    raw: Mapping[str, Any], stack: str, today: date | None = None, earlier: Sequence[ConfigProblem] = ()
+) -> Platform:
     """Validate raw config (camelCase keys, without the project prefix) into a Platform.
 
-    ``today`` decides which releases are past their end of life (default: the clock).
+    ``today`` decides which releases are past their end of life (default: the clock);
+    ``earlier`` are problems found while reading the raw settings, reported with the rest.
     Raises :class:`ConfigError` listing every problem found; nothing is built otherwise.
     """
-    draft, problems = _parse(raw)
+    draft, found = _parse(raw)
+    problems = [*earlier, *found]
     if today is not None:
         draft.today = today
     for check in CHECKS:

@@ -106,13 +106,13 @@ CASES = [
     Case("node-address-outside-subnet", {"nodes[1].address": "192.168.1.10"}, "nodes[1].address", "is outside the pod subnet 10.0.0.0/17", "widen podSubnet"),
     Case("node-address-is-gateway", {"nodes[1].address": "10.0.127.254"}, "nodes[1].address", "is the gateway's address", "its own address"),
     Case("node-address-is-broadcast", {"nodes[1].address": "10.0.127.255", "nodes[1].podSlice": 5}, "nodes[1].address", "network or broadcast address", "a host address"),
-    Case("roles-unknown", {"nodes[1].roles": ["master"]}, "nodes[1].roles[0]", "input should be 'control-plane', 'worker' or 'dns'", "documented type"),
+    Case("roles-unknown", {"nodes[1].roles": ["master"]}, "nodes[1].roles[0]", "input should be 'control-plane', 'worker' or 'dns'", "write one of 'control-plane', 'worker' or 'dns'"),
     Case("roles-repeated", {"nodes[1].roles": ["worker", "worker"]}, "nodes[1].roles", "repeat a role", "list each role once"),
     Case("no-nodes", {"nodes": []}, "nodes", "the stack has no nodes", "at least one control-plane node"),
     Case("no-control-plane", {"nodes[0].roles": ["worker", "dns"]}, "nodes", "no node has the role control-plane", "add 'control-plane'"),
     # --- pod slices
     Case("pod-slice-out-of-range", {"nodes[1].podSlice": 32}, "nodes[1].podSlice", "slice 32 does not exist: the pool 10.0.64.0/20 has slices 0 to 31", "from 0 to 31"),
-    Case("pod-slice-negative", {"nodes[1].podSlice": -1}, "nodes[1].podSlice", "greater than or equal to 0", "documented type"),
+    Case("pod-slice-negative", {"nodes[1].podSlice": -1}, "nodes[1].podSlice", "greater than or equal to 0", "give 0 or more"),
     Case("two-nodes-on-one-explicit-slice", {"nodes[1].podSlice": 3, "nodes[2].podSlice": 3}, "nodes[2].podSlice", "pod slice 3 (10.0.65.128/25) is already nodes[1]'s", "set podSlice explicitly to a free slice (0, 1, 2, 4, 5)"),
     Case("two-nodes-on-one-derived-slice", {"nodes[2].address": "10.0.0.94"}, "nodes[2].podSlice", "pod slice 30 (10.0.79.0/25) is already nodes[1]'s (derived from the address)", "set podSlice explicitly"),
     Case("explicit-slice-taken-by-derived", {"nodes[2].podSlice": 30}, "nodes[2].podSlice", "pod slice 30 (10.0.79.0/25) is already nodes[1]'s", "free slice"),
@@ -121,7 +121,7 @@ CASES = [
     Case("more-than-three-dns-nodes", THREE_MORE_DNS, "nodes", "4 nodes have the role dns but resolv.conf takes at most 3", "at most three nodes"),
     Case("fewer-dns-nodes-than-min-servers", {"dns": {"minServers": 2}}, "dns.minServers", "at least 2 DNS servers but only 1 node(s)", "lower dns.minServers"),
     Case("no-dns-node", {"nodes[0].roles": ["control-plane"]}, "nodes", "no node has the role dns", "add 'dns'"),
-    Case("too-many-upstreams", {"dns": {"upstreams": ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]}}, "dns.upstreams", "at most 3 items", "documented type"),
+    Case("too-many-upstreams", {"dns": {"upstreams": ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]}}, "dns.upstreams", "at most 3 items", "give at most 3 item(s)"),
     # --- tenants
     Case("tenant-invalid-namespace-name", {"tenants[0].name": "Spark_Team"}, "tenants[0].name", "is not a valid namespace name", "lower-case letters"),
     Case("tenant-reserved-namespace", {"tenants[0].name": "kube-system"}, "tenants[0].name", "kube-system is a namespace Kubernetes reserves", "after its team"),
@@ -135,7 +135,7 @@ CASES = [
     Case("node-listed-twice-in-tenant", {"tenants[0].nodes[2]": "w1"}, "tenants[0].nodes[2]", "node w1 is listed twice in tenant spark", "list each node once"),
     Case("dns-node-in-tenant", {"nodes[1].roles": ["worker", "dns"]}, "tenants[0].nodes[0]", "node w1 serves cluster DNS", "move the dns role"),
     Case("control-plane-node-in-tenant", {"tenants[0].nodes[2]": "cp"}, "tenants[0].nodes[2]", "node cp is a control-plane node", "worker nodes only"),
-    Case("tenant-without-nodes", {"tenants[0].nodes": []}, "tenants[0].nodes", "at least 1 item", "documented type"),
+    Case("tenant-without-nodes", {"tenants[0].nodes": []}, "tenants[0].nodes", "at least 1 item", "give at least 1 item(s)"),
     # --- labels
     Case("node-label-key-invalid", {"nodes[1].labels": {"-team": "data"}}, "nodes[1].labels", "'-team' is not a valid label key", "[dns-prefix/]name"),
     Case("node-label-value-invalid", {"nodes[1].labels": {"team": "data science"}}, "nodes[1].labels", "'data science' (for 'team') is not a valid label value", "at most 63 characters"),
@@ -161,9 +161,9 @@ CASES = [
     ),
     Case("end-of-life-allowed-for-another-minor", {"allowEndOfLife": "1.34"}, "allowEndOfLife", "it names 1.34 but the stack runs Kubernetes 1.35", "write '1.35'"),
     Case("end-of-life-allowed-while-supported", {"allowEndOfLife": "1.35"}, "allowEndOfLife", "supported until 2027-02-28: there is nothing to allow", "remove allowEndOfLife"),
-    Case("end-of-life-allowed-as-a-float", {"allowEndOfLife": 1.35}, "allowEndOfLife", "input should be a valid string", "documented type"),
+    Case("end-of-life-allowed-as-a-float", {"allowEndOfLife": 1.35}, "allowEndOfLife", "input should be a valid string", "quoted if YAML would read it as a number"),
     Case("end-of-life-allowed-not-a-minor", {"allowEndOfLife": "1.35.4"}, "allowEndOfLife", "'1.35.4' is not a Kubernetes minor release", "'1.35'"),
-    Case("cgroup-v1-unknown-choice", {"cgroupV1": "yes"}, "cgroupV1", "input should be 'refuse' or 'allow'", "documented type"),
+    Case("cgroup-v1-unknown-choice", {"cgroupV1": "yes"}, "cgroupV1", "input should be 'refuse' or 'allow'", "write one of 'refuse' or 'allow'"),
     # --- packages: repositories, containerd, registry mirrors
     Case("package-repository-url-without-scheme", {"packageRepository": {"url": "mirror.example.com/k8s/", "signingKeyUrl": "https://mirror.example.com/k8s/Release.key"}}, "packageRepository.url", "is not an apt repository URL", "http(s)://host"),
     Case("package-repository-without-key", {"packageRepository": {"url": "https://mirror.example.com/k8s/"}}, "packageRepository", "the repository has no signing key", "signingKey"),
@@ -212,10 +212,10 @@ CASES = [
     Case("unknown-spark-key", {"spark": {"images": "apache/spark:3.5.3"}}, "spark.images", "unknown setting", "did you mean 'image'?"),
     Case("unknown-quota-key", {"tenants[0].quota": {"cpus": "8"}}, "tenants[0].quota.cpus", "unknown setting", "did you mean 'cpu'?"),
     # --- types and required settings
-    Case("api-port-not-an-integer", {"apiPort": "abc"}, "apiPort", "input should be a valid integer", "documented type"),
-    Case("api-port-out-of-range", {"apiPort": 70000}, "apiPort", "less than or equal to 65535", "documented type"),
+    Case("api-port-not-an-integer", {"apiPort": "abc"}, "apiPort", "input should be a valid integer", "write a whole number without quotes, e.g. 6443"),
+    Case("api-port-out-of-range", {"apiPort": 70000}, "apiPort", "less than or equal to 65535", "give 65535 or less"),
     Case("api-endpoint-with-scheme", {"apiEndpoint": "https://k8s:6443"}, "apiEndpoint", "is not a host name or IPv4 address", "without scheme or port"),
-    Case("pod-subnet-not-a-network", {"podSubnet": "10.0.0.1/17"}, "podSubnet", "not a valid IPv4 network", "documented type"),
+    Case("pod-subnet-not-a-network", {"podSubnet": "10.0.0.1/17"}, "podSubnet", "not a valid IPv4 network", "address/prefix with the host bits zero, e.g. 10.0.0.0/24"),
     Case("required-setting-missing", {"podPool": REMOVE}, "podPool", "required setting is missing", "it has no default"),
     Case("quota-not-a-quantity", {"tenants[0].quota": {"cpu": "lots"}}, "tenants[0].quota.cpu", "'lots' is not a Kubernetes quantity", "'500m'"),
 ]
@@ -305,7 +305,7 @@ def test_stack_file_setting_is_reported(case: Case, tmp_path: Path) -> None:
     [
         pytest.param("config: [\n", "is not valid YAML", id="invalid-yaml"),
         pytest.param("- spark-on-metal:gateway: 10.0.127.254\n", "has no 'config:' mapping", id="not-a-mapping"),
-        pytest.param("config:\n  gateway: 10.0.127.254\n", "not in the spark-on-metal namespace", id="key-without-namespace"),
+        pytest.param("config:\n  spark-on-metl:gateway: 10.0.127.254\n", "unknown namespace 'spark-on-metl'", id="key-in-a-misspelt-namespace"),
     ],
 )
 def test_malformed_stack_file_is_a_config_problem(text: str, message: str, tmp_path: Path) -> None:

@@ -242,7 +242,7 @@ def test_problems_are_reported_in_one_error_naming_each() -> None:
 EXACT: dict[str, tuple[Mapping[str, Any], list[tuple[str, str, str]]]] = {
     'unknown-key': ({"podSubnett": "10.0.0.0/17"}, [('podSubnett', 'unknown setting', "remove it or correct its spelling (unknown settings are never ignored); did you mean 'podSubnet'?")]),
     'required-missing': ({"podPool": REMOVE}, [('podPool', 'required setting is missing', 'set it; it has no default')]),
-    'nodes-not-a-list': ({"nodes": "cp"}, [('nodes', 'expected a list, got str', 'write nodes as a YAML list')]),
+    'nodes-not-a-list': ({"nodes": "cp"}, [('nodes', "expected a list, got the text 'cp'", 'write nodes as a YAML list')]),
     'no-nodes': ({"nodes": []}, [('nodes', 'the stack has no nodes', 'list at least one control-plane node')]),
     'eol': ({"kubernetesVersion": "1.31.4"}, [('kubernetesVersion', 'Kubernetes 1.31.4 is past its end of life and no longer supported', 'choose a supported release: 1.35 (end of life 2027-02-28), 1.36 (end of life 2027-06-28), 1.37 (end of life 2027-10-28)')]),
     'too-new': ({"kubernetesVersion": "1.38.0"}, [('kubernetesVersion', 'Kubernetes 1.38.0 is newer than the support table (its kubeadm images and containerd line are not known here)', 'choose a supported release: 1.35 (end of life 2027-02-28), 1.36 (end of life 2027-06-28), 1.37 (end of life 2027-10-28); supporting it means adding its row to components/versions.py')]),
