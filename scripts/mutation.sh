@@ -26,7 +26,7 @@ modules=(
 shopt -s nullglob
 pinned=(tests/test_pinned_*.py)
 tests="tests/test_manifests.py tests/test_manifests_render.py tests/test_manifests_schema.py
-tests/test_config_validation.py tests/test_host_files.py tests/test_network_plan.py tests/test_outputs.py ${pinned[*]}"
+tests/test_config_validation.py tests/test_hostile_input.py tests/test_host_files.py tests/test_network_plan.py tests/test_outputs.py ${pinned[*]}"
 # Runs `python -m components` from a copy of the package in a fresh directory: under
 # mutmut that copy is the instrumented one, which cannot run outside mutmut's harness.
 incompatible=(tests/test_config_validation.py::test_render_command_reports_config_errors_without_a_traceback)

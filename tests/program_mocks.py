@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,11 +19,13 @@ from typing import Any, Callable, Mapping
 
 import pulumi
 import pulumi.runtime
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
+
+from components import stack_yaml
+from components.stack import cli_values, project_defaults
 
 PROJECT = "spark-on-metal"
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,27 +159,25 @@ class RunResult:
 def engine_config(stack: str, secrets: Mapping[str, str], project_dir: Path = ROOT, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, str], list[str]]:
     """The config bag the Pulumi engine would hand the program for ``stack``.
 
-    Values as the engine passes them (strings; objects and lists as JSON); ``secure:``
-    values replaced by ``secrets`` (key without project prefix -> plaintext) and listed
-    as secret keys.
+    The stack file read as the CLI reads it (components.stack.cli_values, the reader
+    ``render`` uses too); ``overrides`` (key -> decoded value, None removes it) applied;
+    ``secure:`` values replaced by ``secrets`` (key without project prefix -> plaintext)
+    and listed as secret keys.
     """
-    document = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-    values = dict(document.get("config") or {})
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    document = stack_yaml.read(path.read_text(), path.name) or {}
+    config = dict(document.get("config") or {})
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if value is None:
-            values.pop(full, None)
+            config.pop(full, None)
         else:
-            values[full] = value
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for full_key, value in values.items():
-        key = full_key.partition(":")[2]
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            value = secrets[key]
-            secret_keys.append(full_key)
-        config[full_key] = value if isinstance(value, str) else json.dumps(value)
-    return config, secret_keys
+            config[full] = value
+    values, secret_keys, problems = cli_values({"config": config}, path.name, project_defaults(project_dir))
+    assert not problems, problems
+    for full_key in secret_keys:
+        values[full_key] = secrets[full_key.partition(":")[2]]
+    return values, sorted(secret_keys)
 
 
 def run_program(
