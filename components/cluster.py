@@ -15,7 +15,8 @@ import pulumi
 from pulumi_command import remote
 
 from components.config import NodeConfig, Platform
-from components.steps import SECRET_STEPS, Step, secret_placeholder, steps_for
+from components.steps import Step, edges, steps_for
+from components.vocabulary import KUBEADM_INIT, NODE_REGISTERED, SECRET_STEPS
 
 # Connection settings that keep a dead host from hanging `pulumi up` (pulumi-command
 # issue 199) while riding out a reboot or a busy sshd (MaxStartups) on the control plane.
@@ -65,8 +66,8 @@ class Cluster(pulumi.ComponentResource):
     """The kubeadm cluster on the stack's nodes.
 
     Outputs: ``kubeconfig`` (secret, server set to the API endpoint) and ``registered``,
-    the commands after which every joining node's Node object exists (the Kubernetes
-    layer patches Nodes, so it depends on them).
+    per joining node the command after which its Node object exists (the Kubernetes layer
+    patches Nodes, so each patch depends on its node's).
     """
 
     kubeconfig: pulumi.Output[str]
@@ -82,48 +83,25 @@ class Cluster(pulumi.ComponentResource):
         self.platform = platform
         self._private_key = private_key
         self.nodes = {node.name: Node(node.name, pulumi.ResourceOptions(parent=self)) for node in platform.nodes}
-        for step in steps_for(platform):
-            self._command(step)
+        steps = steps_for(platform)
+        by_key = {(step.node, step.name): step for step in steps}
+        commands: dict[tuple[str, str], remote.Command] = {}
+        for key, after in edges(steps).items():  # pipeline order: a step's sources come before it
+            commands[key] = self._command(by_key[key], [commands[source] for source in after], commands)
         for node in self.nodes.values():
             node.finish()
-        init = self._by_step("kubeadm-init")[0]
+        (init,) = [command for (_, step), command in commands.items() if step == KUBEADM_INIT]
         self.kubeconfig = pulumi.Output.secret(init.stdout)
-        self.registered = self._by_step("node-registered")
+        self.registered = {node: command for (node, step), command in commands.items() if step == NODE_REGISTERED}
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
-    def _by_step(self, name: str) -> list[remote.Command]:
-        return [node.commands[name] for node in self.nodes.values() if name in node.commands]
+    def _stdin(self, step: Step, commands: dict[tuple[str, str], remote.Command]) -> pulumi.Input[str]:
+        if not step.reads:
+            return step.script()
+        values = [commands[(step.node, name)].stdout for name in step.reads]
+        return pulumi.Output.secret(pulumi.Output.all(*values).apply(lambda resolved: step.script(dict(zip(step.reads, resolved)))))
 
-    def _depends_on(self, step: Step) -> list[pulumi.Resource]:
-        """The pipeline's edges; everything else runs in parallel."""
-        own = self.nodes[step.node].commands
-        if step.name == "host-network":
-            return [own["prepare-host"]]
-        if step.name == "kubeadm-init":
-            return [own["host-network"]]
-        if step.name == "join-credentials":
-            return self._by_step("kubeadm-init")
-        if step.name == "kubeadm-join":
-            return [own["host-network"], own["join-credentials"]]
-        if step.name == "node-registered":
-            return [own["kubeadm-join"]]
-        return []
-
-    def _stdin(self, step: Step) -> pulumi.Input[str]:
-        script = step.script()
-        if not step.secrets:
-            return script
-        values = [self.nodes[step.node].commands[name].stdout for name in step.secrets]
-
-        def fill(resolved: list[str]) -> str:
-            filled = script
-            for name, value in zip(step.secrets, resolved):
-                filled = filled.replace(secret_placeholder(name), value)
-            return filled
-
-        return pulumi.Output.secret(pulumi.Output.all(*values).apply(fill))
-
-    def _command(self, step: Step) -> remote.Command:
+    def _command(self, step: Step, after: list[remote.Command], commands: dict[tuple[str, str], remote.Command]) -> remote.Command:
         runs_on = self.platform.node(step.runs_on)
         lines = command_lines(self.platform.ssh_user(runs_on))
         secret = step.name in SECRET_STEPS
@@ -133,16 +111,17 @@ class Cluster(pulumi.ComponentResource):
             connection=connection(self.platform, runs_on, self._private_key),
             create=lines.apply,
             delete=lines.remove,
-            stdin=self._stdin(step),
+            stdin=self._stdin(step, commands),
             # The previous stdout in the delete command's environment breaks deletes when
             # large and leaks it when secret (pulumi-command issue 430); scripts need none.
             add_previous_output_in_env=False,
             logging=remote.Logging.NONE if secret else remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(
                 parent=owner,
-                depends_on=self._depends_on(step),
+                depends_on=after,
                 additional_secret_outputs=["stdout", "stderr"] if secret else [],
             ),
         )
         owner.commands[step.name] = command
         return command
+

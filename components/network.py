@@ -114,3 +114,9 @@ def plan(platform: Platform) -> NetworkPlan:
         service_cidr=cfg.service_cidr,
         nodes=tuple(node_network(platform, node) for node in platform.nodes),
     )
+
+
+def dns_servers(platform: Platform) -> list[str]:
+    """The addresses pods and hosts resolve through: the DNS nodes' own (kubelet's
+    clusterDNS, the pods' nameservers, the ``dnsServers`` output), computed here once."""
+    return [str(node.address) for node in platform.dns_nodes]

@@ -51,6 +51,6 @@ def main() -> None:
     private_key = pulumi.Config(PROJECT).require_secret("sshPrivateKey")
     cluster = Cluster(platform.config.cluster_name, platform, private_key)
     # Each node's patch waits for that node's registration only, not for every join.
-    registered = {name: [node.commands["node-registered"]] for name, node in cluster.nodes.items() if "node-registered" in node.commands}
+    registered = {name: [command] for name, command in cluster.registered.items()}
     layer = KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
     export_outputs(platform, cluster.kubeconfig, layer)  # the contract (README.md, "Stack outputs") and the secret kubeconfigs

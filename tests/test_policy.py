@@ -32,7 +32,7 @@ from spark_policies import (  # noqa: E402
     tenant_selector_violations,
     tenant_workload_violations,
 )
-from spark_policies import secret_steps  # noqa: E402
+from spark_policies import secret_steps, tenancy  # noqa: E402
 from spark_policies.model import Resource, Violation  # noqa: E402
 
 COMMAND = "command:remote:Command"
@@ -97,18 +97,18 @@ def test_secret_step_command_computed_from_an_output_is_a_violation() -> None:
 
 
 def test_secret_steps_are_the_programs() -> None:
-    """The policy's list is components.steps.SECRET_STEPS, and the fallback is identical."""
-    assert secret_steps.FALLBACK_SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join"}
-    if not (ROOT / "components" / "steps" / "__init__.py").exists():
-        pytest.skip("components/steps is not in this checkout")
-    from components.steps import SECRET_STEPS
+    """The pack reads the program's vocabulary, and it names exactly the steps the pipeline marks secret."""
+    from components.steps import PIPELINE
 
-    assert secret_steps.SECRET_STEPS == SECRET_STEPS == secret_steps.FALLBACK_SECRET_STEPS
+    assert secret_steps.SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join"}
+    assert {phase.name for phase in PIPELINE if phase.secret} == secret_steps.SECRET_STEPS
 
 
-def test_secret_steps_fall_back_when_the_program_is_not_importable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "components.steps", None)  # import raises ImportError
-    assert secret_steps.load_secret_steps(ROOT) == secret_steps.FALLBACK_SECRET_STEPS
+@pytest.mark.parametrize("selector", ["spark=spark\n", "spark\n=spark", "spark=", "=spark", "a=b,c=d"])
+def test_a_selector_the_core_refuses_is_refused_by_the_pack_too(selector: str) -> None:
+    """The pack's parser once took a trailing newline the core refuses (drifted copies)."""
+    with pytest.raises(ValueError):
+        tenancy.parse_selector(selector)
 
 
 # --- tenant node selectors (stack) -------------------------------------------------------

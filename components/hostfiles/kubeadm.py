@@ -40,6 +40,8 @@ from typing import Any
 import yaml
 
 from components.config import NodeConfig, Platform
+from components.network import dns_servers
+from components.vocabulary import CLUSTER_DOMAIN
 from components.hostfiles import HostFile
 from components.hostfiles.containerd import SOCKET
 from components.hostfiles.resolv import KUBELET_RESOLV_CONF
@@ -112,7 +114,7 @@ def cluster_configuration(platform: Platform) -> dict[str, Any]:
         "networking": {
             "podSubnet": str(cfg.pod_pool),
             "serviceSubnet": str(cfg.service_cidr),
-            "dnsDomain": "cluster.local",
+            "dnsDomain": CLUSTER_DOMAIN,
         },
         "apiServer": {
             "certSANs": sans,
@@ -166,8 +168,8 @@ def kubelet_configuration(platform: Platform) -> dict[str, Any]:
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd",
-        "clusterDomain": "cluster.local",
-        "clusterDNS": [str(node.address) for node in platform.dns_nodes],
+        "clusterDomain": CLUSTER_DOMAIN,
+        "clusterDNS": dns_servers(platform),
         "resolvConf": KUBELET_RESOLV_CONF,
         "failSwapOn": True,
         "maxPods": max_pods(platform),

@@ -31,6 +31,7 @@ from typing import Any
 
 from components.config import Platform
 from components.manifests import priorities
+from components import network, vocabulary
 from components.manifests.meta import DNS_NODE_LABEL, SYSTEM_NAMESPACE, Object, metadata
 from components.taints import registration_taints
 
@@ -44,12 +45,10 @@ DNS_PORT = 53
 HEALTH_PORT = 18080
 READY_PORT = 18181
 METRICS_PORT = 9153
-CLUSTER_DOMAIN = "cluster.local"
+CLUSTER_DOMAIN = vocabulary.CLUSTER_DOMAIN
 
 
-def dns_servers(platform: Platform) -> list[str]:
-    """The addresses pods resolve through: the DNS nodes' own (kubelet clusterDNS)."""
-    return [str(node.address) for node in platform.dns_nodes]
+dns_servers = network.dns_servers  # what pods resolve through (outputs and tests read it here)
 
 
 def corefile() -> str:

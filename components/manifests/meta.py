@@ -1,6 +1,7 @@
 """Names, labels and metadata shared by every managed object.
 
-One place for the label domain and the identity of an object (kind, namespace, name),
+The label domain and its labels come from components.vocabulary (shared with the policy
+pack); here, the identity of an object (kind, namespace, name),
 so that ``render``'s file names, the Pulumi shell's resource names and the tests all
 agree on what "the same object" means.
 """
@@ -11,14 +12,9 @@ from typing import Any, Mapping
 
 Object = dict[str, Any]
 
-LABEL_DOMAIN = "spark-on-metal.io"
-# On every tenant namespace; the policy pack selects tenant namespaces by it.
-TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
-# On the DNS nodes; the DNS DaemonSet's node selector.
-DNS_NODE_LABEL = f"{LABEL_DOMAIN}/dns"
-PART_OF = {"app.kubernetes.io/part-of": "spark-on-metal"}
+from components.vocabulary import DNS_NODE_LABEL, LABEL_DOMAIN, PART_OF, SYSTEM_NAMESPACE, TENANT_LABEL
 
-SYSTEM_NAMESPACE = "kube-system"
+__all__ = ["DNS_NODE_LABEL", "LABEL_DOMAIN", "Object", "PART_OF", "SYSTEM_NAMESPACE", "TENANT_LABEL", "describe", "key", "metadata", "namespace_of"]
 
 
 def metadata(

@@ -60,6 +60,7 @@ from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
 from components.taints import tenant_taint, toleration
 from components.manifests.tenants import EXECUTOR_SERVICE_ACCOUNT, SERVICE_ACCOUNT
+from components.vocabulary import SPARK_ROLE_LABEL
 
 PodRole = Literal["driver", "executor"]
 ROLES: tuple[PodRole, ...] = ("driver", "executor")
@@ -71,7 +72,7 @@ TEMPLATE_FILES: dict[PodRole, str] = {"driver": "driver-pod-template.yaml", "exe
 # Spark's default container names; naming them keeps Spark from guessing the first container.
 CONTAINER_NAMES: dict[PodRole, str] = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
 PRIORITY_CLASSES: dict[PodRole, str] = {"driver": priorities.DRIVER, "executor": priorities.EXECUTOR}
-ROLE_LABEL = "spark-on-metal.io/spark-role"
+ROLE_LABEL = SPARK_ROLE_LABEL
 
 IMAGE_KEY = "spark.kubernetes.container.image"
 NAMESPACE_KEY = "spark.kubernetes.namespace"

@@ -40,10 +40,7 @@ from components.config import TenantConfig
 from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
 from components.taints import tenant_taint, toleration
-
-NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
-DEFAULT_TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/defaultTolerations"
-TOLERATIONS_WHITELIST_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerationsWhitelist"
+from components.vocabulary import DEFAULT_TOLERATIONS_ANNOTATION, NODE_SELECTOR_ANNOTATION, TOLERATIONS_WHITELIST_ANNOTATION
 
 SERVICE_ACCOUNT = "spark"
 EXECUTOR_SERVICE_ACCOUNT = "spark-executor"

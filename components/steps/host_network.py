@@ -11,7 +11,8 @@ from __future__ import annotations
 from components.config import NodeConfig, Platform
 from components.hostfiles import cni, hostnet, resolv
 from components.network import node_network
-from components.steps import Step
+from components.steps.step import Step
+from components.vocabulary import HOST_NETWORK
 
 # The conflist's plugins, and loopback, which containerd runs for every pod's lo.
 REQUIRED_CNI_PLUGINS = "macvlan host-local portmap loopback"
@@ -24,7 +25,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
     if kubelet_resolv is not None:
         files.append(kubelet_resolv)
     return Step(
-        name="host-network",
+        name=HOST_NETWORK,
         node=node.name,
         runs_on=node.name,
         templates=("host-network-step.sh",),

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps import Step
+from components.steps.step import Step
+from components.vocabulary import JOIN_CREDENTIALS, KUBEADM_JOIN, NODE_REGISTERED
 
-CREDENTIALS = "join-credentials"
 TOKEN_TTL_SECONDS = 3600
 REGISTRATION_TIMEOUT_SECONDS = 600
 DRAIN_TIMEOUT_SECONDS = 600
@@ -31,7 +31,7 @@ def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
     if not _joins(platform, node):
         return None
     return Step(
-        name=CREDENTIALS,
+        name=JOIN_CREDENTIALS,
         node=node.name,
         runs_on=platform.init_node.name,
         templates=("join-credentials.sh",),
@@ -48,7 +48,7 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
     if not _joins(platform, node):
         return None
     return Step(
-        name="kubeadm-join",
+        name=KUBEADM_JOIN,
         node=node.name,
         runs_on=node.name,
         templates=("kube-common.sh", "kubeadm-join.sh"),
@@ -62,7 +62,6 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
         # A joining control plane's API server runs from the cluster's ClusterConfiguration,
         # which mounts the admission configuration: without the file it exits.
         files=(kubeadm.join_file(platform, node), *((kubeadm.admission_file(),) if node.is_control_plane else ())),
-        secrets=(CREDENTIALS,),
     )
 
 
@@ -70,7 +69,7 @@ def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
     if not _joins(platform, node):
         return None
     return Step(
-        name="node-registered",
+        name=NODE_REGISTERED,
         node=node.name,
         runs_on=platform.init_node.name,
         templates=("node-registered.sh",),

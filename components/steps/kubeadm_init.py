@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps import Step
+from components.steps.step import Step
+from components.vocabulary import KUBEADM_INIT
 
 CONTROLLERS_TIMEOUT_SECONDS = 300
 
@@ -24,7 +25,7 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
     if node.name != platform.init_node.name:
         return None
     return Step(
-        name="kubeadm-init",
+        name=KUBEADM_INIT,
         node=node.name,
         runs_on=node.name,
         templates=("kube-common.sh", "kubeadm-init.sh"),

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile, containerd, kernel, kubeadm, packages
-from components.steps import Step
+from components.steps.step import Step
+from components.vocabulary import PREPARE_HOST
 
 STATE_DIR = "/var/lib/spark-on-metal"
 
@@ -39,7 +40,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
     repositories = packages.repositories(platform)
     release = platform.release
     return Step(
-        name="prepare-host",
+        name=PREPARE_HOST,
         node=node.name,
         runs_on=node.name,
         templates=("uplink-owner.sh", "prepare-host.sh"),

@@ -16,9 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from pulumi_policy.proxy import UnknownValueError
 
-# Labels and annotations the platform sets on tenant namespaces (components/manifests).
-TENANT_LABEL = "spark-on-metal.io/tenant"
-NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
+from components.vocabulary import NODE_SELECTOR_ANNOTATION, TENANT_LABEL  # what the platform sets on tenant namespaces
 
 T = TypeVar("T")
 

@@ -17,19 +17,15 @@ into a command line) and contain nothing shaped like a credential.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
+from components.vocabulary import SECRET_STEPS, step_resource_name
+
 REMOTE_COMMAND = "command:remote:Command"
 COMMAND_FIELDS = ("create", "update", "delete")
-
-# Must equal components.steps.SECRET_STEPS (tests/test_policy.py checks it); used when the
-# program's package cannot be imported by the policy's interpreter.
-FALLBACK_SECRET_STEPS = frozenset({"kubeadm-init", "join-credentials", "kubeadm-join"})
 
 # Shapes of what these steps handle. A constant command (``bash -s -- apply``) has none.
 CREDENTIAL_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -44,28 +40,10 @@ CREDENTIAL_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def load_secret_steps(repo_root: Path = Path(__file__).resolve().parents[2]) -> frozenset[str]:
-    """The program's own list of secret steps, so the policy follows the program.
-
-    The repository root goes at the end of sys.path so nothing of the program shadows the
-    policy's modules. Falls back to the literal set when the program's package or its
-    dependencies are not importable where the policy runs.
-    """
-    if str(repo_root) not in sys.path:
-        sys.path.append(str(repo_root))
-    try:
-        from components.steps import SECRET_STEPS  # noqa: PLC0415 - optional, at run time
-    except ImportError:
-        return FALLBACK_SECRET_STEPS
-    return frozenset(SECRET_STEPS)
-
-
-SECRET_STEPS = load_secret_steps()
-
-
 def step_of(name: str, steps: frozenset[str] = SECRET_STEPS) -> str | None:
-    """The secret step a resource named ``<node>-<step>`` runs, if any (node names hold '-')."""
-    return next((step for step in sorted(steps) if name.endswith(f"-{step}")), None)
+    """The secret step a resource named ``<node>-<step>`` runs, if any (node names hold '-',
+    so the step is found as the suffix the program's own naming gives it)."""
+    return next((step for step in sorted(steps) if name.endswith(step_resource_name("", step))), None)
 
 
 def secret_step_violations(resource_type: str, props: Mapping[str, Any], name: str, opts: Any) -> list[str]:

@@ -10,8 +10,9 @@ through NodePatch resources (the tenant's selector label, and optionally
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
+
+from components.syntax import is_label_value, is_qualified_name
 
 from .model import (
     NODE_SELECTOR_ANNOTATION,
@@ -25,11 +26,6 @@ from .model import (
     tenant_namespace_of,
 )
 
-# k8s.io/apimachinery: label keys are [prefix/]name, values at most 63 characters.
-_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_NAME}$")
-LABEL_VALUE = re.compile(rf"^{_NAME}$")
-
 
 def parse_selector(selector: object) -> tuple[str, str]:
     """``key=value`` -> (key, value); ValueError saying what is wrong otherwise."""
@@ -38,8 +34,7 @@ def parse_selector(selector: object) -> tuple[str, str]:
     key, equals, value = selector.partition("=")
     if "," in selector or not equals:
         raise ValueError(f"node selector {selector!r} is not a single key=value pair")
-    valid_key = len(key) <= 253 and LABEL_KEY.match(key)
-    if not (valid_key and value and len(value) <= 63 and LABEL_VALUE.match(value)):
+    if not (is_qualified_name(key) and value and is_label_value(value)):
         raise ValueError(f"node selector {selector!r} is not a valid label key=value")
     return key, value
 

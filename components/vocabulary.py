@@ -1,0 +1,42 @@
+"""The names the platform, its Pulumi shell and its policy pack must spell alike.
+
+Labels, annotations, the cluster domain, the bring-up's step names and which steps carry
+secrets: one small module without dependencies, imported by the core, the shell and the
+policy pack (policy/spark_policies), so none of them keeps a copy that can drift.
+"""
+
+from __future__ import annotations
+
+LABEL_DOMAIN = "spark-on-metal.io"
+# On every tenant namespace; the policy pack selects tenant namespaces by it.
+TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
+# On the DNS nodes; the DNS DaemonSet's node selector.
+DNS_NODE_LABEL = f"{LABEL_DOMAIN}/dns"
+# On every pod of a Spark job, from the tenant's pod templates.
+SPARK_ROLE_LABEL = f"{LABEL_DOMAIN}/spark-role"
+PART_OF = {"app.kubernetes.io/part-of": "spark-on-metal"}
+# The label a tenant's nodes carry unless the tenant names its own (nodeLabel).
+DEFAULT_TENANT_LABEL_KEY = "node-restriction.kubernetes.io/tenant"
+
+# Admission plugins' namespace annotations (PodNodeSelector, PodTolerationRestriction).
+NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
+DEFAULT_TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/defaultTolerations"
+TOLERATIONS_WHITELIST_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerationsWhitelist"
+
+CLUSTER_DOMAIN = "cluster.local"
+SYSTEM_NAMESPACE = "kube-system"
+
+# The bring-up's steps (components/steps/pipeline.py orders them). A step's Pulumi
+# resource is named ``<node>-<step>``.
+PREPARE_HOST = "prepare-host"
+HOST_NETWORK = "host-network"
+KUBEADM_INIT = "kubeadm-init"
+JOIN_CREDENTIALS = "join-credentials"
+KUBEADM_JOIN = "kubeadm-join"
+NODE_REGISTERED = "node-registered"
+# Steps whose stdin or stdout carries credentials: logging off, stdout a secret output.
+SECRET_STEPS = frozenset({KUBEADM_INIT, JOIN_CREDENTIALS, KUBEADM_JOIN})
+
+
+def step_resource_name(node: str, step: str) -> str:
+    return f"{node}-{step}"

@@ -1,0 +1,88 @@
+"""The bring-up as one pure graph (components/steps/pipeline.py): what runs after what,
+and secrets filled into a step's script by the core.
+
+What relies on it: the Pulumi shell creates one command per step and only follows
+these edges, so a wrong edge is a join before ``kubeadm init`` or a removal in the
+wrong order on a real rack; and a join credential reaches the host only inside the
+script on stdin, through the same heredoc checks as every file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from components.stack import load_stack_file
+from components.steps import PIPELINE, edges, mermaid, secret_placeholder, steps_for
+from components.vocabulary import SECRET_STEPS
+
+CREDENTIALS = "token: abcdef.0123456789abcdef\nca-hash: sha256:" + "0" * 64
+
+
+@pytest.fixture(scope="module")
+def dev_steps():
+    return steps_for(load_stack_file("dev"))
+
+
+def test_the_dev_stack_comes_up_in_this_order(dev_steps) -> None:
+    assert edges(dev_steps) == {
+        ("cp1", "prepare-host"): [],
+        ("w1", "prepare-host"): [],
+        ("w2", "prepare-host"): [],
+        ("cp1", "host-network"): [("cp1", "prepare-host")],
+        ("w1", "host-network"): [("w1", "prepare-host")],
+        ("w2", "host-network"): [("w2", "prepare-host")],
+        ("cp1", "kubeadm-init"): [("cp1", "host-network")],
+        ("w1", "join-credentials"): [("cp1", "kubeadm-init")],
+        ("w2", "join-credentials"): [("cp1", "kubeadm-init")],
+        ("w1", "kubeadm-join"): [("w1", "host-network"), ("w1", "join-credentials")],
+        ("w2", "kubeadm-join"): [("w2", "host-network"), ("w2", "join-credentials")],
+        ("w1", "node-registered"): [("w1", "kubeadm-join")],
+        ("w2", "node-registered"): [("w2", "kubeadm-join")],
+    }
+
+
+def test_every_step_comes_after_its_sources_in_pipeline_order(dev_steps) -> None:
+    """The shell creates commands in this order and needs each source to exist already."""
+    position = {(step.node, step.name): index for index, step in enumerate(dev_steps)}
+    for target, sources in edges(dev_steps).items():
+        assert all(position[source] < position[target] for source in sources), target
+
+
+def test_only_the_join_reads_another_steps_output(dev_steps) -> None:
+    assert {(step.node, step.name): step.reads for step in dev_steps if step.reads} == {
+        ("w1", "kubeadm-join"): ("join-credentials",),
+        ("w2", "kubeadm-join"): ("join-credentials",),
+    }
+    assert {phase.name for phase in PIPELINE if phase.secret} == SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join"}
+
+
+def test_the_core_fills_the_credentials_into_the_join_script(dev_steps) -> None:
+    join = next(step for step in dev_steps if step.name == "kubeadm-join")
+    rendered, filled = join.script(), join.script({"join-credentials": CREDENTIALS})
+    assert secret_placeholder("join-credentials") in rendered and CREDENTIALS not in rendered
+    assert CREDENTIALS + "\n" in filled and secret_placeholder("join-credentials") not in filled
+    assert filled == rendered.replace(secret_placeholder("join-credentials"), CREDENTIALS)
+
+
+def test_a_credential_that_would_end_the_heredoc_is_refused(dev_steps) -> None:
+    join = next(step for step in dev_steps if step.name == "kubeadm-join")
+    with pytest.raises(ValueError, match="heredoc delimiter"):
+        join.script({"join-credentials": "token\nSOM_EOF\nrm -rf /"})
+
+
+def test_a_step_is_given_exactly_what_it_reads(dev_steps) -> None:
+    join = next(step for step in dev_steps if step.name == "kubeadm-join")
+    with pytest.raises(ValueError, match="reads"):
+        join.script({})
+    prepare = next(step for step in dev_steps if step.name == "prepare-host")
+    with pytest.raises(ValueError, match="reads"):
+        prepare.script({"join-credentials": CREDENTIALS})
+
+
+def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -> None:
+    lines = mermaid(load_stack_file("dev"))
+    assert lines[0] == "flowchart LR"
+    assert sum('["' in line for line in lines) == len(dev_steps) == 13
+    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 12
+    assert '  s6["kubeadm-init<br/>cp1 (secret)"]' in lines
+    assert '  s8["join-credentials<br/>w2, on cp1 (secret)"]' in lines
