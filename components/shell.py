@@ -26,6 +26,26 @@ def assignments(variables: Mapping[str, str | int]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+_INPUTS = re.compile(r"^# Inputs:(.*)$", re.MULTILINE)
+
+
+@lru_cache(maxsize=None)
+def declared_inputs(path: Path) -> frozenset[str]:
+    """The values a template says it needs, from its ``# Inputs: A B C`` header line."""
+    found = _INPUTS.search(path.read_text())
+    return frozenset(found.group(1).split()) if found else frozenset()
+
+
+def check_inputs(paths: list[Path], values: Mapping[str, object], provided: frozenset[str] = frozenset()) -> None:
+    """Refuse to render templates whose declared inputs are not exactly the values given
+    (``provided``: names the renderer sets for every script)."""
+    declared = frozenset().union(*(declared_inputs(path) for path in paths))
+    missing, unused = declared - set(values) - provided, set(values) - declared
+    if missing or unused:
+        names = ", ".join(path.name for path in paths)
+        raise ValueError(f"{names}: inputs missing {sorted(missing)}, given but not declared {sorted(unused)}")
+
+
 @lru_cache(maxsize=None)
 def template(path: Path) -> str:
     """A template's text without its shebang/shellcheck header lines (kept for linting)."""

@@ -251,7 +251,7 @@ def test_without_the_host_trick_a_pod_cannot_reach_its_own_host(converged: Runs,
 
     assert reaches(own)
     assert reaches(lab.state.gateway)  # the site's router, the pods' default route
-    lab.node_exec("w1", [HOST_NETWORK_SCRIPT, "undo"])
+    lab.node_exec("w1", [HOST_NETWORK_SCRIPT, "remove"])
     try:
         assert not reaches(own)
         assert reaches(other)

@@ -21,6 +21,7 @@ LIBEXEC = "/usr/local/libexec/spark-on-metal"
 HOST_NETWORK_SCRIPT = f"{LIBEXEC}/host-network.sh"
 POD_FORWARDING_SCRIPT = f"{LIBEXEC}/pod-forwarding.sh"
 DNS_NOTRACK_SCRIPT = f"{LIBEXEC}/dns-notrack.sh"
+IPTABLES_CHAIN = "iptables-chain.sh"  # the prelude both iptables scripts share
 UNIT_NAME = "spark-on-metal-network.service"
 UNIT_PATH = f"/etc/systemd/system/{UNIT_NAME}"
 FORWARD_CHAIN = "SPARK-ON-METAL-FORWARD"
@@ -40,10 +41,13 @@ def stable_mac(node_name: str) -> str:
     return ":".join(f"{byte:02x}" for byte in digest)
 
 
-def _host_script(path: str, purpose: str, values: dict[str, str], template: str) -> HostFile:
-    """An executable script installed on the host: header, quoted values, template."""
+def _host_script(path: str, purpose: str, values: dict[str, str | int], *templates: str) -> HostFile:
+    """An executable script installed on the host: header, quoted values, templates (each
+    declares its inputs; together they must be exactly ``values``)."""
     header = f"#!/usr/bin/env bash\n# spark-on-metal: {purpose} (rendered from the stack; do not edit)\nset -euo pipefail\n"
-    return HostFile(path, header + shell.assignments(values) + shell.template(TEMPLATES / template), "0755")
+    paths = [TEMPLATES / name for name in templates]
+    shell.check_inputs(paths, values)
+    return HostFile(path, header + shell.assignments(values) + "".join(shell.template(p) for p in paths), "0755")
 
 
 def host_network_script(node: NodeNetwork) -> HostFile:
@@ -59,13 +63,13 @@ def host_network_script(node: NodeNetwork) -> HostFile:
 
 
 def pod_forwarding_script(platform: Platform) -> HostFile:
-    values = {"CHAIN": FORWARD_CHAIN, "POD_POOL": str(platform.config.pod_pool)}
-    return _host_script(POD_FORWARDING_SCRIPT, "forwarding of pod traffic through this host", values, "pod-forwarding.sh")
+    values = {"TABLE": "filter", "CHAIN": FORWARD_CHAIN, "HOOKS": "FORWARD", "POD_POOL": str(platform.config.pod_pool)}
+    return _host_script(POD_FORWARDING_SCRIPT, "forwarding of pod traffic through this host", values, IPTABLES_CHAIN, "pod-forwarding.sh")
 
 
 def dns_notrack_script(node: NodeNetwork) -> HostFile:
-    values = {"CHAIN": DNS_CHAIN, "DNS_ADDRESS": str(node.address)}
-    return _host_script(DNS_NOTRACK_SCRIPT, f"untracked DNS on {node.name}'s address", values, "dns-notrack.sh")
+    values = {"TABLE": "raw", "CHAIN": DNS_CHAIN, "HOOKS": "PREROUTING OUTPUT", "DNS_ADDRESS": str(node.address)}
+    return _host_script(DNS_NOTRACK_SCRIPT, f"untracked DNS on {node.name}'s address", values, IPTABLES_CHAIN, "dns-notrack.sh")
 
 
 def boot_scripts(is_dns: bool) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from components.paths import TEMPLATES
 
 LIB = TEMPLATES / "lib.sh"
 PREVIOUS_FILES = TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
+STEP_CONTEXT = frozenset({"SOM_NODE", "SOM_RUNS_ON", "SOM_STEP"})  # set in every step script
 
 
 def secret_placeholder(name: str) -> str:
@@ -60,6 +61,9 @@ class Step:
         a node never changes, and never re-runs, another node's steps. Real values go
         through the same heredoc checks as every file the script carries.
         """
+        library = [LIB, *([PREVIOUS_FILES] if any(f.keeps_previous for f in self.all_files) else [])]
+        own = [TEMPLATES / name for name in self.templates]
+        shell.check_inputs([*library, *own], self.variables, provided=STEP_CONTEXT)
         return "".join(
             [
                 "#!/usr/bin/env bash\n",
@@ -71,11 +75,10 @@ class Step:
                     {"SOM_NODE": self.node, "SOM_RUNS_ON": self.runs_on, "SOM_STEP": self.name}
                 ),
                 shell.assignments(self.variables),
-                shell.template(LIB),
-                shell.template(PREVIOUS_FILES) if any(f.keeps_previous for f in self.all_files) else "",
+                *(shell.template(path) for path in library),
                 self._files_functions(),
                 self._input_functions(inputs),
-                *(shell.template(TEMPLATES / name) for name in self.templates),
+                *(shell.template(path) for path in own),
                 # Everything above only defines; running starts here, after bash has read
                 # the whole script, so no command can swallow the rest of stdin.
                 'som_main "$@" </dev/null\n',

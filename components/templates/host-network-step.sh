@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: ALL_BOOT_SCRIPTS BOOT_SCRIPTS CNI_PLUGINS KUBELET_RESOLV_CONF KUBELET_RESOLV_RENDERED NETWORK_UNIT NETWORK_UNIT_PATH RESOLV_OPTIONS
 # Step host-network (values above).
 
 readonly RESOLV_MARK='# spark-on-metal: resolver options'
@@ -54,11 +55,11 @@ som_apply() {
   for script in $BOOT_SCRIPTS; do
     "$script" apply
   done
-  # A script this node no longer needs (it lost the dns role): undo what it set up.
+  # A script this node no longer needs (it lost the dns role): remove what it set up.
   for script in $ALL_BOOT_SCRIPTS; do
     case " $BOOT_SCRIPTS " in *" $script "*) continue ;; esac
     if [ -x "$script" ]; then
-      "$script" undo
+      "$script" remove
       som_uninstall "$script"
     fi
   done
@@ -75,11 +76,11 @@ som_remove() {
     systemctl disable "$NETWORK_UNIT"
   fi
   local scripts index
-  # In reverse order of apply; a script a former version installed is undone too.
+  # In reverse order of apply; a script a former version installed is removed too.
   read -r -a scripts <<<"$ALL_BOOT_SCRIPTS"
   for ((index = ${#scripts[@]} - 1; index >= 0; index--)); do
     if [ -x "${scripts[index]}" ]; then
-      "${scripts[index]}" undo
+      "${scripts[index]}" remove
       som_uninstall "${scripts[index]}"
     fi
   done

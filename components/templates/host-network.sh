@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash disable=SC2154
-# Template: values (UPLINK MACVLAN MACVLAN_MAC HOST_CIDR GATEWAY SAVED_SYSCTLS) are set above
-# by the renderer.
-# Usage: host-network.sh apply|undo. Safe to run over an SSH session that uses HOST_CIDR:
+# Inputs: UPLINK MACVLAN MACVLAN_MAC HOST_CIDR GATEWAY SAVED_SYSCTLS
+# Usage: host-network.sh apply|remove. Safe to run over an SSH session that uses HOST_CIDR:
 # the address is added to the sub-interface before it leaves the uplink, so it never
 # disappears from the host.
 #
@@ -56,7 +55,7 @@ set_conf() {
   done
 }
 
-# The uplink's own values, recorded once before the first change: undo puts them back.
+# The uplink's own values, recorded once before the first change: remove puts them back.
 save_uplink_conf() {
   [ -e "$SAVED_SYSCTLS" ] && return 0
   local setting key
@@ -117,7 +116,7 @@ apply() {
   fi
 }
 
-undo() {
+remove() {
   link_exists "$MACVLAN" || { restore_uplink_conf; return 0; }
   if ! has_address "$UPLINK" "$HOST_CIDR"; then
     ip addr add "$HOST_CIDR" dev "$UPLINK"
@@ -131,6 +130,6 @@ undo() {
 
 case "${1:-apply}" in
   apply) apply ;;
-  undo) undo ;;
-  *) log "usage: $0 apply|undo"; exit 2 ;;
+  remove) remove ;;
+  *) log "usage: $0 apply|remove"; exit 2 ;;
 esac

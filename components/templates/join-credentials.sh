@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: ADMIN_CONF INIT_CONFIG JOIN_AS TOKEN_TTL_SECONDS
 # Step join-credentials (values above), on the first control plane for node $SOM_NODE.
 # stdout (a secret): token, CA public-key hash, certificate key (control planes), expiry.
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# Inputs:
 # Shared by the kubeadm steps.
 
 # kubeadm prints tokens and certificate keys; nothing we log may carry them.

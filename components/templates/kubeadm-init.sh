@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: ADMIN_CONF API_SERVER_URL CONTROLLERS_TIMEOUT_SECONDS INIT_CONFIG
 # Step kubeadm-init (values above). stdout: the admin kubeconfig, server set to the API endpoint.
 
 # kube-controller-manager's controllers run once it holds the leader lease; its

@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: CA_HASH_PLACEHOLDER CERTIFICATE_KEY_PLACEHOLDER JOIN_CONFIG KUBELET_CONF TOKEN_PLACEHOLDER
 # Step kubeadm-join (values above). The credentials arrive inside this script (a Pulumi
 # secret); they are written only to a private temporary copy of the join configuration,
 # never into a program's arguments.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs:
 # --- spark-on-metal step library (rendered into every step script) ---------------------
 # Every step script is idempotent: each change is guarded by an "already done?" check,
 # so a re-run after a failure converges and an unchanged re-run changes nothing.

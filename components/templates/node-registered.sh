@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: ADMIN_CONF DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
 # Step node-registered (values above), on the first control plane for node $SOM_NODE.
 # apply: wait until the Node object exists (what the Kubernetes layer patches).
 # remove: drain the node and delete its Node object, before kubeadm reset runs on it.

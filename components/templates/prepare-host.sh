@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: APT_KEY_DOWNLOADS APT_SOURCES CGROUP_V1 CONTAINERD_CERTS_DIR CONTAINERD_CONFIG CONTAINERD_HOSTS_FILES CONTAINERD_MINIMUM CONTAINERD_PACKAGE CONTAINERD_VERSION CRI_ENDPOINT CRI_WAIT_SECONDS IMAGES_CONFIG IMAGES_MARKER IMAGES_WANTED KERNEL_MODULES KUBERNETES_DEB_VERSION KUBERNETES_RELEASE KUBERNETES_TAG PULL_IMAGES STATE_DIR SYSCTL_CONF
 # Step prepare-host (values above). Packages are left installed (and held) on removal:
 # uninstalling a container runtime under a host's other workloads is not ours to decide.
 # Everything else this step changes on the host, removal puts back.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# Inputs:
 # --- files that replace the host's own (rendered into steps that install such files) ----
 # A host file of ours replaces one the host had (containerd's configuration): the host's
 # is kept aside when ours first lands and put back when ours is removed.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2154
+# Inputs: UPLINK
 # --- who else configures the uplink (values: UPLINK) -------------------------------------
 # host-network moves the host's address from the uplink to a macvlan sibling. A network
 # manager that owns the uplink puts the address back (netplan apply, networkctl
