@@ -364,3 +364,22 @@ def test_the_engine_path_prints_each_problem_once(monkeypatch: pytest.MonkeyPatc
         program.load()
     assert any(entry.startswith("spark-on-metal:apiPort:") for entry in logged)
     assert "apiPort" not in str(caught.value) and "problems (listed above)" in str(caught.value)
+
+
+def test_the_cross_checks_read_exactly_so() -> None:
+    """Literal texts for the checks that compare a setting with the rest of the stack."""
+    taint = at(problems_of({"nodes[0].taints": [{"key": "node-role.kubernetes.io/control-plane"}]}), "nodes[0].taints[0]")
+    assert [(p.message, p.fix) for p in taint] == [(
+        "node-role.kubernetes.io/control-plane with effect NoSchedule is the control-plane taint, which the platform sets on this node",
+        "remove it (the platform's taint is always there)",
+    )]
+    upstream = at(problems_of({"dns": {"upstreams": ["10.0.0.61"]}}), "dns.upstreams[0]")
+    assert [(p.message, p.fix) for p in upstream] == [(
+        "10.0.0.61 is DNS node cp, where CoreDNS itself listens: every query it cannot answer would loop",
+        "give resolvers outside the cluster, or leave upstreams empty (the hosts' own real upstreams)",
+    )]
+
+
+def test_a_worker_may_carry_a_taint_named_like_the_control_planes() -> None:
+    """The platform sets the control-plane taint on control planes only; on a worker the same key is the user's own."""
+    load(with_settings(valid_config(), {"tenants[0].taintNodes": False, "nodes[1].taints": [{"key": "node-role.kubernetes.io/control-plane"}]}))
