@@ -8,9 +8,12 @@ deployed. The outputs come from ``pulumi stack output --json -s STACK`` when the
 kubeconfig stays out of it, and spark-submit authenticates with the caller's own
 kubeconfig.
 
-Spark reads pod templates on the submitting machine, so the tenant's templates (from the
-outputs) are written to ``--template-dir`` (default
-``$XDG_CACHE_HOME/spark-on-metal/<stack>/<tenant>``) and referenced from there.
+Spark reads pod templates on the submitting machine. Printed (the default), the command
+is a self-contained POSIX sh script: it writes the tenant's templates (from the outputs)
+to a temporary directory and runs spark-submit with them, so it works when copied to
+another machine that has spark-submit and a kubeconfig. With ``--exec`` the templates are
+written to ``--template-dir`` (default ``$XDG_CACHE_HOME/spark-on-metal/<stack>/<tenant>``)
+and spark-submit replaces this process.
 
 ``--tenant-kubeconfig`` submits as the tenant's own identity (the secret output
 ``kubeconfig-<tenant>``: rights in the tenant namespace only) instead of the caller's
@@ -42,7 +45,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from components import spark_args, spark_versions
+from components import shell, spark_args, spark_versions
 from components.manifests import spark
 from components.outputs import CONTRACT_VERSION
 
@@ -203,11 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         outputs = read_outputs(args.stack, args.outputs)
         template_dir = (args.template_dir or default_template_dir(args.stack, args.tenant)).absolute()
-        command = submit_argv(outputs, args.tenant, str(template_dir), spark_args, args.spark_submit)
-        write_templates(outputs, args.tenant, template_dir)
+        command = submit_argv(outputs, args.tenant, str(template_dir) if args.run else TEMPLATES_MARK, spark_args, args.spark_submit)
         kubeconfig = None
+        if args.run:
+            write_templates(outputs, args.tenant, template_dir)
         if args.tenant_kubeconfig:
             text = read_tenant_kubeconfig(outputs, args.tenant, args.stack, args.outputs)
+            template_dir.mkdir(parents=True, exist_ok=True)
             kubeconfig = write_private(template_dir / KUBECONFIG_FILE, text)
     except SubmitError as error:
         print(f"spark-submit: {error}", file=sys.stderr)
@@ -220,6 +225,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         if kubeconfig is not None:
             os.environ["KUBECONFIG"] = str(kubeconfig)
         os.execvp(command[0], command)
-    print(f"# pod templates written to {template_dir}", file=sys.stderr)
-    print(shlex.join([f"KUBECONFIG={kubeconfig}", *command] if kubeconfig is not None else command))
+    if kubeconfig is not None:
+        print(f"# the tenant's kubeconfig is in {kubeconfig} (0600): run the script with KUBECONFIG={kubeconfig}", file=sys.stderr)
+    print(portable_script(outputs, args.tenant, command, tenant_kubeconfig=args.tenant_kubeconfig), end="")
     return 0
+
+
+TEMPLATES_MARK = "@@SOM_TEMPLATES@@"  # where the script's temporary template directory goes
+
+
+def portable_script(outputs: dict[str, Any], tenant: str, command: Sequence[str], tenant_kubeconfig: bool = False) -> str:
+    """A POSIX sh script that runs ``command`` anywhere: the tenant's pod templates travel
+    inside it (heredocs, checked like every file the project writes) and land in a
+    temporary directory that ``command``'s template paths (:data:`TEMPLATES_MARK`) name.
+    No secret goes in: the tenant's kubeconfig stays a file ``KUBECONFIG`` points at."""
+    settings = tenant_outputs(outputs, tenant)
+    lines = [
+        "#!/bin/sh",
+        f"# spark-submit into tenant {tenant}, from the stack outputs (python -m components spark-submit).",
+        "# Self-contained: writes the tenant's pod templates to a temporary directory, then runs spark-submit.",
+        "set -eu",
+    ]
+    if tenant_kubeconfig:
+        name = settings.get("kubeconfigOutput", f"kubeconfig-{tenant}")
+        lines.append(f': "${{KUBECONFIG:?set KUBECONFIG to a 0600 file holding the stack output {name} (pulumi stack output {name} --show-secrets)}}"')
+        lines.append("export KUBECONFIG")
+    lines += ['templates=$(mktemp -d)', "trap 'rm -rf \"$templates\"' EXIT"]
+    text = "\n".join(lines) + "\n"
+    for role in spark.ROLES:
+        content = settings["podTemplates"][role]
+        text += shell.heredoc(f'cat > "$templates/{spark.TEMPLATE_FILES[role]}"', content if content.endswith("\n") else content + "\n")
+    return text + " ".join(_quoted(arg) for arg in command) + "\n"
+
+
+def _quoted(arg: str) -> str:
+    """``arg`` quoted for sh, with :data:`TEMPLATES_MARK` expanded to the script's directory."""
+    quoted = shlex.quote(arg)
+    expansion = "'\"$templates\"'" if quoted.startswith("'") else '"$templates"'
+    return quoted.replace(TEMPLATES_MARK, expansion)

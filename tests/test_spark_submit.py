@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ def outputs_file(tmp_path: Path) -> Path:
     return path
 
 
+def command_of(script: str, templates: str = "/T") -> list[str]:
+    """The spark-submit argv the printed script runs (its last line), its temporary
+    template directory read as ``templates``."""
+    return shlex.split(script.strip().splitlines()[-1].replace('"$templates"', templates))
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = spark_submit.main(list(argv))
     captured = capsys.readouterr()
@@ -36,7 +43,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_prod_line_contains_the_reference_confs(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--stack", "prod", "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path / "t"), "--", *JOB)
     assert code == 0
-    line = out.strip()
+    line = out.strip().splitlines()[-1]
     reference = (
         f"spark-submit --master k8s://{API} --deploy-mode cluster "
         "--conf spark.kubernetes.namespace=spark "
@@ -44,22 +51,45 @@ def test_prod_line_contains_the_reference_confs(outputs_file: Path, tmp_path: Pa
         f"--conf spark.kubernetes.container.image={IMAGE} "
     )
     assert line.startswith(reference)
-    argv = shlex.split(line)
+    argv = command_of(out)
     assert argv[-len(JOB):] == JOB
-    assert f"spark.kubernetes.driver.podTemplateFile={tmp_path / 't' / 'driver-pod-template.yaml'}" in argv
+    assert "spark.kubernetes.driver.podTemplateFile=/T/driver-pod-template.yaml" in argv
     assert "spark.kubernetes.node.selector.spark=spark" in argv
     assert not any(arg.startswith("spark.master=") for arg in argv)
 
 
-def test_templates_are_written_where_the_command_points(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_with_exec_the_templates_are_written_where_the_command_points(outputs_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory = tmp_path / "templates"
-    code, out, err = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(directory))
-    assert code == 0 and str(directory) in err
+    calls: list[list[str]] = []
+    monkeypatch.setattr(spark_submit.os, "execvp", lambda file, args: calls.append(args))
+    assert spark_submit.main(["--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(directory), "--exec"]) == 0
+    [args] = calls
     for role in ("driver", "executor"):
         path = directory / f"{role}-pod-template.yaml"
-        assert f"spark.kubernetes.{role}.podTemplateFile={path}" in shlex.split(out)
+        assert f"spark.kubernetes.{role}.podTemplateFile={path}" in args
         pod = yaml.safe_load(path.read_text())
         assert pod["spec"]["priorityClassName"] == f"spark-on-metal-{role}"
+
+
+def test_the_printed_script_runs_on_another_machine_with_the_templates_inside(
+    outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Copied elsewhere (another directory and HOME, nothing of this checkout), the script
+    hands spark-submit template files holding exactly the tenant's templates."""
+    code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path / "local"), "--", *JOB)
+    assert code == 0 and not (tmp_path / "local").exists()  # printing writes nothing here
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "bin").mkdir(parents=True)
+    fake = elsewhere / "bin" / "spark-submit"
+    fake.write_text('#!/bin/sh\nfor arg in "$@"; do case "$arg" in *podTemplateFile=*) cat "${arg#*=}"; dirname "${arg#*=}" > "$HOME/dir";; esac; done\nprintf \'%s\\n\' "$@" > "$HOME/argv"\n')
+    fake.chmod(0o755)
+    (elsewhere / "submit.sh").write_text(out)
+    env = {"PATH": f"{elsewhere / 'bin'}:/usr/bin:/bin", "HOME": str(elsewhere)}
+    done = subprocess.run(["sh", "submit.sh"], cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
+    templates = json.loads(outputs_file.read_text())["tenants"]["spark"]["podTemplates"]
+    assert done.stdout == templates["driver"] + templates["executor"]
+    assert (elsewhere / "argv").read_text().splitlines()[-len(JOB):] == JOB
+    assert not Path((elsewhere / "dir").read_text().strip()).exists()  # the script removed its temporary templates
 
 
 def test_exec_replaces_the_process_without_a_shell(outputs_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +109,7 @@ def test_printing_is_quote_safe(tmp_path: Path, capsys: pytest.CaptureFixture[st
     path.write_text(json.dumps(outputs))
     code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(path), "--template-dir", str(tmp_path))
     assert code == 0
-    assert "spark.driver.extraJavaOptions=-Dx='y z' $HOME" in shlex.split(out)
+    assert "spark.driver.extraJavaOptions=-Dx='y z' $HOME" in command_of(out)
 
 
 def test_reads_the_pulumi_cli_when_no_file_is_given(outputs_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +155,7 @@ def test_wired_as_a_subcommand_of_the_cli(outputs_file: Path, tmp_path: Path, ca
 
     code = cli.main(["spark-submit", "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", "local:///x.jar"])
     assert code == 0
-    assert capsys.readouterr().out.startswith(f"spark-submit --master k8s://{API} --deploy-mode cluster ")
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"spark-submit --master k8s://{API} --deploy-mode cluster ")
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -169,25 +199,25 @@ def test_a_local_file_without_an_upload_path_is_refused_before_spark_starts(
 )
 def test_applications_spark_need_not_upload_pass(job: list[str], outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *job)
-    assert code == 0 and shlex.split(out)[-len(job):] == job
+    assert code == 0 and command_of(out)[-len(job):] == job
 
 
 def test_a_local_file_goes_through_the_stacks_upload_path(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with_upload_path(outputs_file)
     code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", "--class", "Main", "app.jar")
     assert code == 0
-    assert "spark.kubernetes.file.upload.path=s3a://spark-uploads/jobs" in shlex.split(out)
+    assert "spark.kubernetes.file.upload.path=s3a://spark-uploads/jobs" in command_of(out)
 
 
 def test_a_users_own_upload_path_is_honoured(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = ["--conf", "spark.kubernetes.file.upload.path=hdfs://nn:8020/up", "app.py"]
     code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *job)
-    assert code == 0 and shlex.split(out)[-len(job):] == job
+    assert code == 0 and command_of(out)[-len(job):] == job
 
 
 def test_the_deploy_mode_comes_from_the_outputs_once(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--", *JOB)
-    argv = shlex.split(out)
+    argv = command_of(out)
     assert code == 0 and argv[3:5] == ["--deploy-mode", "cluster"]
     assert not any(arg.startswith("spark.submit.deployMode=") for arg in argv)
     assert "spark.kubernetes.authenticate.executor.serviceAccountName=spark-executor" in argv
@@ -219,11 +249,13 @@ def test_tenant_kubeconfig_is_written_private_and_passed_in_the_environment(
     assert not any("s3cr3t" in arg for arg in args)
 
 
-def test_printed_command_points_at_the_kubeconfig_file_not_its_content(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_printed_script_asks_for_the_tenant_kubeconfig_and_never_holds_it(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with_kubeconfig(outputs_file, TENANT_KUBECONFIG)
     code, out, err = run(capsys, "--tenant", "spark", "--outputs", str(outputs_file), "--template-dir", str(tmp_path), "--tenant-kubeconfig", "--", *JOB)
-    assert code == 0 and shlex.split(out)[0] == f"KUBECONFIG={tmp_path / 'kubeconfig'}"
+    assert code == 0 and f"KUBECONFIG={tmp_path / 'kubeconfig'}" in err
     assert "s3cr3t" not in out + err
+    done = subprocess.run(["sh", "-c", out], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and "set KUBECONFIG to a 0600 file holding the stack output kubeconfig-spark" in done.stderr
 
 
 def test_a_masked_kubeconfig_asks_for_show_secrets(outputs_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
