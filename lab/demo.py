@@ -160,6 +160,11 @@ def sparkpi(state: BringUp, kubectl: Kubectl, tenant: str) -> None:
         table([[name, pod["metadata"]["labels"].get("spark-role", "-"), pod["spec"].get("nodeName", "-"),
                 pod["status"].get("podIP", "-"), "yes" if pod["spec"].get("nodeName") in tenant_nodes else "NO"]
                for name, pod in sorted(job.pods.items())], ["pod", "role", "node", "address", "tenant's node"])
+        say("  kubectl logs -f (as the tenant, from the driver's start): "
+            + (f"{len(job.streamed_log.splitlines())} lines streamed, " + ("with the answer" if "Pi is roughly" in job.streamed_log else "no answer"))
+            if job.streamed_log else "  kubectl logs -f: nothing streamed")
+        say(f"  driver UI through kubectl port-forward {job.driver} 14040:4040: "
+            + (", ".join(f"{app.get('name')} ({app.get('id')})" for app in json.loads(job.ui_answer)) if job.ui_answer else "no answer"))
         if job.returncode != 0 or not job.answer:
             say((job.driver_log or job.client_log)[-3000:])
             raise RuntimeError(f"SparkPi did not finish with an answer (spark-submit exit {job.returncode})")

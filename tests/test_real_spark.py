@@ -14,6 +14,7 @@ One bring-up per module (tests/realcluster.py); marked ``realcluster``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -52,6 +53,18 @@ def sparkpi(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactory
 def test_sparkpi_finishes_with_pi(sparkpi: Job) -> None:
     assert sparkpi.returncode == 0, sparkpi.client_log[-4000:]
     assert "Pi is roughly 3.1" in sparkpi.driver_log, sparkpi.driver_log[-4000:]
+
+
+def test_kubectl_logs_follows_the_driver_as_the_tenant_while_it_runs(sparkpi: Job) -> None:
+    """`kubectl logs -f`, started once the driver ran, streamed its log to the end, answer included."""
+    assert "Pi is roughly 3.1" in sparkpi.streamed_log, sparkpi.streamed_log[-2000:]
+
+
+def test_the_driver_ui_answers_through_port_forward_as_the_tenant(sparkpi: Job) -> None:
+    """The reference's `kubectl port-forward <driver> 4040:4040`: the UI's REST API names the job."""
+    assert sparkpi.ui_answer, f"the driver UI never answered through kubectl port-forward ({sparkpi.ui_trouble})"
+    applications = json.loads(sparkpi.ui_answer)
+    assert [app["name"] for app in applications] == ["Spark Pi"], applications
 
 
 def test_the_job_ran_a_driver_and_its_executors_on_the_tenants_workers_only(sparkpi: Job) -> None:

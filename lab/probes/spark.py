@@ -59,6 +59,11 @@ class Job:
     driver_log: str = ""
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+    # What a tenant sees while the job runs, as the reference shows it: `kubectl logs -f`
+    # from the driver's start, and the driver UI's REST answer through `kubectl port-forward`.
+    streamed_log: str = ""
+    ui_answer: str = ""
+    ui_trouble: str = ""  # why the UI did not answer: port-forward's output, the last fetch's error
 
     def role(self, role: str) -> dict[str, dict[str, Any]]:
         return {n: p for n, p in self.pods.items() if p["metadata"]["labels"].get("spark-role") == role}
@@ -77,6 +82,65 @@ def job_pods(kubectl: Kubectl, namespace: str, driver: str) -> dict[str, dict[st
     uid = drivers[0]["metadata"]["uid"]
     owned = [p for p in found if any(o["uid"] == uid for o in p["metadata"].get("ownerReferences", []))]
     return {p["metadata"]["name"]: p for p in [*drivers, *owned]}
+
+
+UI_PORT = 4040  # the driver UI's port in the pod (spark.ui.port)
+LOCAL_UI_PORT = 14040  # where port-forward listens in the fabric
+
+
+def _driver_running(job: Job, done: threading.Event) -> bool:
+    """Wait until the watcher has seen the driver Running (False if the job ended first)."""
+    while not done.wait(0.5):
+        pod = job.pods.get(job.driver)
+        if pod is not None and pod["status"].get("phase") == "Running":
+            return True
+    return False
+
+
+def _follow_log(tenant: Kubectl, job: Job, done: threading.Event) -> None:
+    """`kubectl logs -f` from the moment the driver runs until it ends, as the tenant."""
+    if not _driver_running(job, done):
+        return
+    follow = subprocess.Popen(tenant.argv(["-n", job.namespace, "logs", "-f", job.driver]), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert follow.stdout is not None
+        for line in follow.stdout:
+            job.streamed_log += line
+    finally:
+        follow.kill()
+        follow.wait()
+
+
+def _driver_ui(lab: Lab, tenant: Kubectl, job: Job, done: threading.Event) -> None:
+    """The driver UI through `kubectl port-forward <driver> 14040:4040`, as the tenant:
+    keep the first answer of its REST API (the application it runs).
+
+    kubectl ends a port-forward whose first connection is refused, so the forward starts
+    once the driver's log says its UI is up, and starts again if it ends anyway."""
+    if not _driver_running(job, done):
+        return
+    while "SparkUI" not in job.streamed_log and not done.wait(0.5):
+        pass
+    fetch = lab.fabric_argv(["curl", "-sS", "--fail", "--max-time", "3", f"http://127.0.0.1:{LOCAL_UI_PORT}/api/v1/applications"])
+    troubles: list[str] = []
+    while not job.ui_answer and not done.is_set() and len(troubles) < 5:
+        forward = subprocess.Popen(tenant.argv(["-n", job.namespace, "port-forward", f"pod/{job.driver}", f"{LOCAL_UI_PORT}:{UI_PORT}"]),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        last = ""
+        try:
+            while not job.ui_answer and forward.poll() is None and not done.is_set():
+                answer = subprocess.run(fetch, capture_output=True, text=True, timeout=10, check=False)
+                if answer.returncode == 0 and answer.stdout.strip().startswith("["):
+                    job.ui_answer = answer.stdout
+                else:
+                    last = f"curl exit {answer.returncode}: {answer.stderr.strip()[-300:]}"
+                    time.sleep(0.5)
+        finally:
+            forward.kill()
+            output, _ = forward.communicate()
+        troubles.append(f"port-forward exit {forward.returncode}: {output.strip()[-400:]}; last fetch: {last}")
+    job.ui_trouble = " | ".join(troubles)
 
 
 def _watch(kubectl: Kubectl, job: Job, done: threading.Event) -> None:
@@ -114,9 +178,16 @@ def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any]
     env = {**os.environ, "JAVA_HOME": JAVA_HOME, "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
     env.pop("SPARK_HOME", None)
     env.pop("KUBECONFIG", None)
+    tenant_kubeconfig = work / "tenant-kubeconfig"
+    tenant_kubeconfig.touch(mode=0o600)
+    tenant_kubeconfig.write_text(outputs_with_secrets[f"kubeconfig-{tenant}"])
+    as_tenant = Kubectl(lab, tenant_kubeconfig, kubectl.binary)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(kubectl, job, done), daemon=True)
-    watcher.start()
+    observers = [threading.Thread(target=_watch, args=(kubectl, job, done), daemon=True),
+                 threading.Thread(target=_follow_log, args=(as_tenant, job, done), daemon=True),
+                 threading.Thread(target=_driver_ui, args=(lab, as_tenant, job, done), daemon=True)]
+    for observer in observers:
+        observer.start()
     started = time.monotonic()
     try:
         result = subprocess.run(lab.fabric_argv(argv), cwd=PROJECT_ROOT, env=env, capture_output=True,
@@ -125,8 +196,10 @@ def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any]
         job.returncode, job.client_log = result.returncode, result.stdout + result.stderr
     finally:
         done.set()
-        watcher.join()
+        for observer in observers:
+            observer.join(timeout=60)
         outputs_file.unlink(missing_ok=True)
+        tenant_kubeconfig.unlink(missing_ok=True)
         (work / "templates" / "kubeconfig").unlink(missing_ok=True)
     job.pods.update(job_pods(kubectl, tenant, job.driver))
     job.driver_log = kubectl.run(["-n", tenant, "logs", job.driver], check=False, timeout=120).stdout
