@@ -86,3 +86,23 @@ def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -
     assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 12
     assert '  s6["kubeadm-init<br/>cp1 (secret)"]' in lines
     assert '  s8["join-credentials<br/>w2, on cp1 (secret)"]' in lines
+
+
+def test_every_change_a_step_declares_is_made_by_its_script(dev_steps) -> None:
+    """render lists these per node (nodes/<node>/edits.md); a path no script names would be a
+    list that drifted from what runs."""
+    for step in dev_steps:
+        script = step.script()
+        for edit in step.edits:
+            directory, _, name = edit.path.rpartition("/")
+            assert edit.path in script or (directory in script and name in script), (step.resource_name, edit.path)
+
+
+def test_render_shows_the_graph_and_each_nodes_edits() -> None:
+    from components import render
+
+    tree = render.tree(load_stack_file("dev"))
+    assert "\n".join(mermaid(load_stack_file("dev"))) in tree["pipeline.md"]
+    assert "| host-network | `/etc/resolv.conf` |" in tree["nodes/w1/edits.md"]
+    assert "| kubeadm-init | `/etc/kubernetes` |" in tree["nodes/cp1/edits.md"]
+    assert "kubeadm-init" not in tree["nodes/w1/edits.md"]

@@ -85,7 +85,7 @@ def test_a_client_of_another_line_is_warned_on_stderr_and_still_gets_its_command
         executable = pyspark_venv(tmp_path / version, version)
         assert spark_submit.main([*argv, str(executable), "--", "local:///x.jar"]) == 0
         captured = capsys.readouterr()
-        assert captured.out.startswith(str(executable) + " --master ")
+        assert captured.out.splitlines()[-1].startswith(str(executable) + " --master ")
         assert ("warning: the client is Spark 4.3.0" in captured.err) == warned
         assert (PROD_IMAGE in captured.err) == warned
     assert os.environ.get("SPARK_HOME") is None

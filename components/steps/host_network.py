@@ -11,7 +11,7 @@ from __future__ import annotations
 from components.config import NodeConfig, Platform
 from components.hostfiles import cni, hostnet, resolv
 from components.network import node_network
-from components.steps.step import Step
+from components.steps.step import HostEdit, Step
 from components.vocabulary import HOST_NETWORK
 
 # The conflist's plugins, and loopback, which containerd runs for every pod's lo.
@@ -40,4 +40,8 @@ def step(platform: Platform, node: NodeConfig) -> Step:
             "RESOLV_OPTIONS": resolv.options(platform),
         },
         files=tuple(files),
+        edits=(
+            *(() if kubelet_resolv is not None else (HostEdit(resolv.KUBELET_RESOLV_CONF, "kubelet's resolv.conf, derived on the host from its real upstreams (systemd-resolved's, never the 127.0.0.53 stub)"),)),
+            HostEdit("/etc/resolv.conf", "an options line under '# spark-on-metal: resolver options' (removed on remove)"),
+        ),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps.step import Step
+from components.steps.step import HostEdit, Step
 from components.vocabulary import JOIN_CREDENTIALS, KUBEADM_JOIN, NODE_REGISTERED
 
 TOKEN_TTL_SECONDS = 3600
@@ -62,6 +62,7 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
         # A joining control plane's API server runs from the cluster's ClusterConfiguration,
         # which mounts the admission configuration: without the file it exits.
         files=(kubeadm.join_file(platform, node), *((kubeadm.admission_file(),) if node.is_control_plane else ())),
+        edits=(HostEdit("/etc/kubernetes", "kubeadm join's kubelet kubeconfig and certificates (kubeadm reset on remove)"),),
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps.step import Step
+from components.steps.step import HostEdit, Step
 from components.vocabulary import KUBEADM_INIT
 
 CONTROLLERS_TIMEOUT_SECONDS = 300
@@ -36,4 +36,5 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
             "CONTROLLERS_TIMEOUT_SECONDS": CONTROLLERS_TIMEOUT_SECONDS,
         },
         files=(kubeadm.init_file(platform), kubeadm.admission_file()),
+        edits=(HostEdit("/etc/kubernetes", "kubeadm init's certificates, kubeconfigs and static pod manifests (kubeadm reset on remove)"),),
     )

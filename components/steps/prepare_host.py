@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile, containerd, kernel, kubeadm, packages
-from components.steps.step import Step
+from components.steps.step import HostEdit, Step
 from components.vocabulary import PREPARE_HOST
 
 STATE_DIR = "/var/lib/spark-on-metal"
@@ -70,4 +70,16 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         },
         files=tuple(_files(platform, node)),
         later_files=tuple(repo.sources_file() for repo in repositories),
+        edits=_edits(node, repositories),
+    )
+
+
+def _edits(node: NodeConfig, repositories: tuple[packages.AptRepository, ...]) -> tuple[HostEdit, ...]:
+    downloaded = [repo.keyring for repo in repositories if repo.key_download()]
+    return (
+        HostEdit("/etc/fstab", "swap entries commented out with a marker (restored on remove)"),
+        HostEdit(f"{STATE_DIR}/masked-swap-units", "swap units it masked (systemctl mask), unmasked on remove"),
+        HostEdit(f"{STATE_DIR}/sysctls-before", "the host's own values of the sysctls it sets, put back on remove"),
+        *(HostEdit(keyring, "signing key downloaded from its URL (signingKeyUrl)") for keyring in downloaded),
+        *((HostEdit(f"{STATE_DIR}/images-pulled", "the control-plane images pulled from the mirror"),) if node.is_control_plane else ()),
     )

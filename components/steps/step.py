@@ -30,6 +30,16 @@ def secret_placeholder(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class HostEdit:
+    """Something a step's script creates or changes on the host besides the files it
+    carries (an edit of a host's own file, a derived file, saved state), so ``render``
+    can list it; ``path`` appears in the script (tests check it)."""
+
+    path: str
+    change: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One remote command: what it concerns, where it runs, what it installs and does."""
 
@@ -44,6 +54,7 @@ class Step:
     later_files: tuple[HostFile, ...] = ()
     # Steps whose stdout this one reads at deploy time (secret: its credentials).
     reads: tuple[str, ...] = ()
+    edits: tuple[HostEdit, ...] = ()
 
     @property
     def all_files(self) -> tuple[HostFile, ...]:
