@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from components import shell
-from components.config import NodeConfig, Platform
 from components.hostfiles import HostFile
 from components.paths import TEMPLATES
 
