@@ -21,7 +21,7 @@ modules=(
     components/taints.py
     components/manifests/tenants.py
     components/hostfiles/cni.py
-    components/validation.py
+    components/validation/*.py
 )
 shopt -s nullglob
 pinned=(tests/test_pinned_*.py)
