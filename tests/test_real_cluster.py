@@ -4,7 +4,7 @@ through the real Pulumi CLI, probed with the real kubectl.
 
 One bring-up is shared by the module (minutes, not seconds); it is removed at the end
 also when a check or the bring-up fails. Marked ``realcluster`` (part of the default run,
-see pytest.ini): run alone with ``pytest -m realcluster -s``, skipped with ``-m "not realcluster"``.
+see pyproject.toml): run alone with ``pytest -m realcluster -s``, skipped with ``-m "not realcluster"``.
 """
 
 from __future__ import annotations
