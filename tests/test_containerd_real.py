@@ -75,8 +75,9 @@ def test_prepare_host_reads_the_real_containerd_version(binary: Path) -> None:
     import subprocess
 
     from components import shell
-    from components.paths import TEMPLATES
-    from components.steps import LIB, prepare_host
+    from components.paths import STEP_TEMPLATES
+    from components.steps import prepare_host
+    from components.steps.step import LIB
 
     platform = load_stack_file("dev")
     step = prepare_host.step(platform, platform.nodes[0])
@@ -84,7 +85,7 @@ def test_prepare_host_reads_the_real_containerd_version(binary: Path) -> None:
         "set -Eeuo pipefail\n",
         shell.assignments({"SOM_NODE": "n", "SOM_RUNS_ON": "n", "SOM_STEP": "test", **step.variables}),
         shell.template(LIB),
-        shell.template(TEMPLATES / "prepare-host.sh"),
+        shell.template(STEP_TEMPLATES / "prepare-host.sh"),
         'version=$(containerd_version)\necho "$version"\n',
         'version_at_least "$version" "$CONTAINERD_MINIMUM" && echo supported\n',
         'version_at_least 2.1.4 "$CONTAINERD_MINIMUM" || echo too-old\n',

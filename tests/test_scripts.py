@@ -2,7 +2,7 @@
 
 Every rendered step script and host script must pass `bash -n` and shellcheck at style
 severity with no exclusions beyond what the templates declare inline. ``som_install``
-(components/templates/lib.sh) is run with real bash: it writes only when the content or
+(components/steps/lib.sh) is run with real bash: it writes only when the content or
 mode differs, records what it wrote, and carries any text through its heredoc verbatim.
 """
 
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from components import shell
-from components.paths import TEMPLATES
+from components.paths import STEP_TEMPLATES, shell_templates
 from tests.conftest import RenderedStack
 
 STACKS = ("dev", "prod")
-LIB = TEMPLATES / "lib.sh"
+LIB = STEP_TEMPLATES / "lib.sh"
 OLD = 946684800  # 2000-01-01: an mtime no write during the test can produce
 
 
@@ -54,7 +54,7 @@ def test_rendered_scripts_pass_shellcheck(stack: str, rendered_stack: RenderedSt
 
 def test_templates_pass_shellcheck_with_only_their_declared_directives() -> None:
     """The templates lint clean too, with no exclusions beyond their own header lines."""
-    shellcheck(sorted(TEMPLATES.glob("*.sh")))
+    shellcheck(shell_templates())
 
 
 # ---------------------------------------------------------------------------- som_install
@@ -187,7 +187,7 @@ def test_kube_reset_deletes_kube_proxy_rules_whose_comments_hold_spaces(tmp_path
     (bin_dir / "kubeadm").write_text("#!/bin/sh\nexit 0\n")  # never the machine's kubeadm
     (bin_dir / "kubeadm").chmod(0o755)
     script = "".join(["set -Eeuo pipefail\n", shell.assignments({"SOM_NODE": "n1", "SOM_RUNS_ON": "n1", "SOM_STEP": "test"}),
-                      shell.template(LIB), shell.template(TEMPLATES / "kube-common.sh"), "som_kube_reset\n"])
+                      shell.template(LIB), shell.template(STEP_TEMPLATES / "kube-common.sh"), "som_kube_reset\n"])
     env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
     subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=True)
     deletes = [line for line in calls.read_text().splitlines() if "-D|" in line]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from components import shell
-from components.paths import TEMPLATES
+from components.paths import BOOT_SCRIPT_TEMPLATES, shell_templates
 
 # A value is referenced ($NAME, ${NAME...}) and not assigned in the template itself
 # (NAME=, readonly/local/declare NAME=, for NAME in, read NAME). Comments and
@@ -36,7 +36,7 @@ def needed(text: str) -> set[str]:
     return set(REFERENCE.findall(code)) - assigned - STEP_CONTEXT - BASH_OWN
 
 
-TEMPLATE_FILES = sorted(TEMPLATES.glob("*.sh"))
+TEMPLATE_FILES = shell_templates()
 
 
 @pytest.mark.parametrize("path", TEMPLATE_FILES, ids=[path.name for path in TEMPLATE_FILES])
@@ -47,7 +47,7 @@ def test_a_template_declares_exactly_the_values_it_uses(path: Path) -> None:
 
 
 def test_rendering_refuses_a_missing_or_undeclared_value() -> None:
-    template = TEMPLATES / "pod-forwarding.sh"
+    template = BOOT_SCRIPT_TEMPLATES / "pod-forwarding.sh"
     shell.check_inputs([template], {"POD_POOL": "10.0.64.0/20"})
     with pytest.raises(ValueError, match=r"inputs missing \['POD_POOL'\]"):
         shell.check_inputs([template], {})

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from components import shell
-from components.paths import TEMPLATES
+from components.paths import STEP_TEMPLATES
 from lab import Lab, default_nodes
 from lab.spec import DEFAULT_GATEWAY, DEFAULT_SUBNET
 from lab.testing import requires_root
@@ -38,7 +38,7 @@ def lab() -> Iterator[Lab]:
 
 def owner(lab: Lab) -> str:
     """What uplink_owner says on the node (the rendered template, run by bash there)."""
-    script = "UPLINK=eth0\n" + shell.template(TEMPLATES / "uplink-owner.sh") + "\nuplink_owner\n"
+    script = "UPLINK=eth0\n" + shell.template(STEP_TEMPLATES / "uplink-owner.sh") + "\nuplink_owner\n"
     done = lab.node_exec("cp1", ["bash", "-c", script])
     return done.stdout.strip()
 

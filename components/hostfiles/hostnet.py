@@ -15,7 +15,7 @@ from components import shell
 from components.config import Platform
 from components.hostfiles import HostFile
 from components.network import NodeNetwork
-from components.paths import TEMPLATES
+from components.paths import BOOT_SCRIPT_TEMPLATES
 
 LIBEXEC = "/usr/local/libexec/spark-on-metal"
 HOST_NETWORK_SCRIPT = f"{LIBEXEC}/host-network.sh"
@@ -45,7 +45,7 @@ def _host_script(path: str, purpose: str, values: dict[str, str | int], *templat
     """An executable script installed on the host: header, quoted values, templates (each
     declares its inputs; together they must be exactly ``values``)."""
     header = f"#!/usr/bin/env bash\n# spark-on-metal: {purpose} (rendered from the stack; do not edit)\nset -euo pipefail\n"
-    paths = [TEMPLATES / name for name in templates]
+    paths = [BOOT_SCRIPT_TEMPLATES / name for name in templates]
     shell.check_inputs(paths, values)
     return HostFile(path, header + shell.assignments(values) + "".join(shell.template(p) for p in paths), "0755")
 

@@ -28,7 +28,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         name=HOST_NETWORK,
         node=node.name,
         runs_on=node.name,
-        templates=("host-network-step.sh",),
+        templates=("host-network.sh",),
         variables={
             "BOOT_SCRIPTS": " ".join(hostnet.boot_scripts(node.is_dns)),
             "ALL_BOOT_SCRIPTS": " ".join(hostnet.boot_scripts(True)),

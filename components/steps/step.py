@@ -17,10 +17,10 @@ from typing import Mapping
 
 from components import shell
 from components.hostfiles import HostFile
-from components.paths import TEMPLATES
+from components.paths import STEP_TEMPLATES
 
-LIB = TEMPLATES / "lib.sh"
-PREVIOUS_FILES = TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
+LIB = STEP_TEMPLATES / "lib.sh"
+PREVIOUS_FILES = STEP_TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
 STEP_CONTEXT = frozenset({"SOM_NODE", "SOM_RUNS_ON", "SOM_STEP"})  # set in every step script
 
 
@@ -72,7 +72,7 @@ class Step:
         through the same heredoc checks as every file the script carries.
         """
         library = [LIB, *([PREVIOUS_FILES] if any(f.keeps_previous for f in self.all_files) else [])]
-        own = [TEMPLATES / name for name in self.templates]
+        own = [STEP_TEMPLATES / name for name in self.templates]
         shell.check_inputs([*library, *own], self.variables, provided=STEP_CONTEXT)
         return "".join(
             [
