@@ -5,9 +5,9 @@
 #
 #   bash scripts/mutation.sh                  # the pure core against the fast tests
 #   bash scripts/mutation.sh --keep           # keep the work directory (mutmut show/browse there)
-#   bash scripts/mutation.sh --tests "tests/test_a.py tests/test_b.py"   # another test selection
+#   bash scripts/mutation.sh --tests "tests/unit/test_a.py tests/unit/test_b.py"   # another test selection
 #   bash scripts/mutation.sh --modules "components/taints.py"           # other modules to mutate
-#   bash scripts/mutation.sh -- --deselect tests/test_x.py::test_y      # extra pytest arguments
+#   bash scripts/mutation.sh -- --deselect tests/unit/test_x.py::test_y      # extra pytest arguments
 #
 # mutmut rewrites code under ./mutants and `mutmut apply` writes into the source tree, so it
 # runs on a copy of the working tree in a temporary directory: the clone is never touched,
@@ -24,12 +24,12 @@ modules=(
     components/validation/*.py
 )
 shopt -s nullglob
-pinned=(tests/test_pinned_*.py)
-tests="tests/test_manifests.py tests/test_manifests_render.py tests/test_manifests_schema.py
-tests/test_config_validation.py tests/test_hostile_input.py tests/test_host_files.py tests/test_network_plan.py tests/test_outputs.py ${pinned[*]}"
+pinned=(tests/unit/test_pinned_*.py)
+tests="tests/unit/test_manifests.py tests/unit/test_manifests_render.py tests/unit/test_manifests_schema.py
+tests/unit/test_config_validation.py tests/unit/test_hostile_input.py tests/unit/test_host_files.py tests/unit/test_network_plan.py tests/unit/test_outputs.py ${pinned[*]}"
 # Runs `python -m components` from a copy of the package in a fresh directory: under
 # mutmut that copy is the instrumented one, which cannot run outside mutmut's harness.
-incompatible=(tests/test_config_validation.py::test_render_command_reports_config_errors_without_a_traceback)
+incompatible=(tests/unit/test_config_validation.py::test_render_command_reports_config_errors_without_a_traceback)
 keep=""
 jobs=$(nproc)
 pytest_args=()

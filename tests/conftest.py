@@ -1,5 +1,7 @@
-"""Shared fixtures of the platform-model tests (the lab's live in lab/fixtures.py), and
-the kind of every test module (pyproject.toml's markers): `-m unit` is the fast loop.
+"""Shared fixtures of the platform's tests (the lab's live in lab/fixtures.py), and the
+kind of every test, from its directory: tests/unit (the pure core, `-m unit`, the fast
+loop), tests/shell (real programs without a cluster), tests/e2e (real clusters, marked
+realcluster); the lab's own tests are in lab/tests (marked lab there).
 """
 
 from __future__ import annotations
@@ -14,28 +16,13 @@ from components.stack import load_stack_file
 
 RenderedStack = Callable[[str], Path]
 
-# Modules that run real programs on this machine without a cluster; test_lab_* are the
-# lab's; modules marked realcluster bring one up; everything else is the pure core.
-SHELL_MODULES = frozenset({
-    "test_boot_scripts", "test_command_standin", "test_containerd_real", "test_driver", "test_kubeadm_real",
-    "test_prepare_host", "test_scripts", "test_toolchain", "test_uplink_owner", "test_workflows",
-})
-
-
-def kind(module: str, markers: set[str]) -> str:
-    if "realcluster" in markers:
-        return "realcluster"
-    if module.startswith("test_lab_"):
-        return "lab"
-    return "shell" if module in SHELL_MODULES else "unit"
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each module's kind is its directory (pyproject.toml declares the markers)."""
     for item in items:
-        module = Path(str(item.fspath)).stem
-        found = kind(module, {marker.name for marker in item.iter_markers()})
-        if found != "realcluster":
-            item.add_marker(getattr(pytest.mark, found))
+        kind = Path(str(item.fspath)).parent.name
+        if kind in ("unit", "shell"):
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ client (pyspark's, in a venv under $SOM_CACHE, with the machine's Java), through
 ``python -m components spark-submit`` from the stack outputs, in cluster mode, from the
 lab's fabric, as the tenant's own identity (the secret output ``kubeconfig-<tenant>``).
 
-Shared by the demo and tests/test_real_spark.py: both need the job's pods as they were
+Shared by the demo and tests/e2e/test_real_spark.py: both need the job's pods as they were
 while it ran (executors may end before the driver), so a watcher keeps each pod as
 last seen with an address while the client runs.
 """

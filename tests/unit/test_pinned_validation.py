@@ -1,6 +1,6 @@
 """Validation at its boundaries, on both sides, and every check firing at least once.
 
-tests/test_config_validation.py shows that each bad setting is reported; this file pins
+tests/unit/test_config_validation.py shows that each bad setting is reported; this file pins
 where "bad" starts (the largest service CIDR kube-apiserver takes, the most nameservers
 glibc reads, the smallest usable slice, ...) with the value just inside accepted and the
 one just outside refused, and the checks that stop at the first problem of a kind (so

@@ -5,7 +5,7 @@ Pure tests check the package plan (names, versions, Depends, contents) and the s
 layout. The real tests bring up a lab fabric with the services on it, fill them, and
 use them the way nodes will: curl and skopeo verifying TLS with the lab CA by name,
 apt-get verifying the repository's signature, all from inside lab namespaces. Binaries
-are the toolchain's when built, else placeholders (see tests/test_lab_images.py).
+are the toolchain's when built, else placeholders (see lab/tests/test_lab_images.py).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import yaml
 from components.outputs import contract
 from components.stack import load_stack_file
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "consumer"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "consumer"
 PROJECT = "spark-on-metal-consumer"
 PLATFORM_STACK = "my-org/spark-on-metal/prod"
 

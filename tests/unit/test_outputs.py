@@ -13,7 +13,7 @@ from components.network import plan
 from components.outputs import CONTRACT_VERSION, KUBECONFIG_OUTPUT, contract, to_json
 from components.stack import load_stack_file
 
-DOC = Path(__file__).resolve().parent.parent / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 REGENERATE = (
     "regenerate the example: python -c \"from components.stack import load_stack_file; "
     "from components.outputs import contract, to_json; print(to_json(contract(load_stack_file('prod'))), end='')\""

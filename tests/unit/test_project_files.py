@@ -156,13 +156,13 @@ def test_readme_config_reference_is_generated_from_the_model() -> None:
     """The README's config reference is exactly what the model generates (no drift)."""
     from components.reference import config_reference
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert config_reference() in readme, "regenerate: python -m components config-reference"
 
 
 def test_readme_names_the_commands_ci_runs() -> None:
     """The README's test command is what .ci/run executes."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     assert "bash scripts/test.sh" in (root / "README.md").read_text()
     assert "scripts/test.sh" in (root / ".ci" / "run").read_text()
 
@@ -175,7 +175,7 @@ def test_readme_air_gapped_example_is_a_valid_stack() -> None:
     from components.hostfiles import containerd, packages
     from tests.factories import load, valid_config
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     match = regex.search(r"An air-gapped site, in its stack file:\n\n```yaml\n(.*?)```", readme, regex.S)
     assert match, "README.md lost its air-gapped example"
     settings = {key.removeprefix(f"{PROJECT}:"): value for key, value in yaml.safe_load(match[1]).items()}

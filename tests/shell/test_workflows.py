@@ -29,7 +29,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 SCRIPTS = WORKFLOWS / "scripts"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))

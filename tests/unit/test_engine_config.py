@@ -20,7 +20,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.program import engine_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_sdk_is_the_version_engine_config_was_read_against() -> None:

@@ -1,7 +1,7 @@
 """A real cluster's life through the real Pulumi CLI: faults on the first runs, re-applied
 steps, the host trick's negative control, and a worker taken out of the stack.
 
-What tests/test_real_cluster.py does not show: that a failed ``pulumi up`` names the node
+What tests/e2e/test_real_cluster.py does not show: that a failed ``pulumi up`` names the node
 and the step and the next ``up`` converges from what it left; that a machine presenting
 another host key than the pinned one gets no command at all; that every step's script,
 run again, changes nothing on its host; that a worker removed from the stack config (real
@@ -12,7 +12,7 @@ One lab is shared by the module (bring-ups cost minutes): lab/create's actions u
 the stack config, then the fixture's own runs of ``pulumi up`` (a swapped machine, then
 a host whose first step cannot write, then the converging run). Removed at the end also
 when something fails. Marked ``realcluster``: ``pytest -m realcluster
-tests/test_real_lifecycle.py -s``. Tests read the fixture's record; the worker's removal
+tests/e2e/test_real_lifecycle.py -s``. Tests read the fixture's record; the worker's removal
 changes the cluster and runs last (file order).
 """
 
@@ -239,7 +239,7 @@ def w1_pod(converged: Runs, kubectl: Any) -> dict[str, Any]:
 def test_without_the_host_trick_a_pod_cannot_reach_its_own_host(converged: Runs, w1_pod: dict[str, Any]) -> None:
     """The negative control of the host trick: with the host address back on the uplink,
     a macvlan child and its parent cannot talk (DESIGN.md); other hosts stay reachable.
-    tests/test_real_cluster.py shows the positive side."""
+    tests/e2e/test_real_cluster.py shows the positive side."""
     from components.hostfiles.hostnet import HOST_NETWORK_SCRIPT
     from lab.probes.pods import in_pod, ping_argv
 

@@ -2,7 +2,7 @@
 
 Each expectation cites where the real provider (pulumi-command v1.2.1, on
 pulumi-go-provider v1.3.0 and the Pulumi SDK) decides it; the engine-level behaviour
-(the real CLI loading the stand-in) is in tests/test_driver.py.
+(the real CLI loading the stand-in) is in tests/shell/test_driver.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import components
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHELL = {"components.cluster", "components.kube", "components.program"}
 PULUMI_PACKAGES = ("pulumi", "pulumi_kubernetes", "pulumi_command")
 

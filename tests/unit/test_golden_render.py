@@ -8,7 +8,7 @@ Why: a change to a template, a default or a manifest shows up here as a reviewed
 what lands on hosts and in the cluster, not only as whichever property a unit test
 happened to check. After an intended change, rewrite the trees and review the diff:
 
-    SOM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_golden_render.py
+    SOM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/unit/test_golden_render.py
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import yaml
 from components import render
 from components.stack import load_stack_file
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 STACKS = ("dev", "prod")
 UPDATE = os.environ.get("SOM_UPDATE_GOLDEN") == "1"
 DIFF_LINES = 60

@@ -19,7 +19,7 @@ from lab.proc import is_alive
 from lab.spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, LabNames
 from lab.testing import NO_TRACES, LabFactory, lab_traces, requires_root
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = requires_root
 pytest_plugins = ["lab.fixtures"]
 

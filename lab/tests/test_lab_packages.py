@@ -9,7 +9,7 @@ import pytest
 
 from lab.packages import PackageListError, concern_packages, parse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_trailing_comment_leaves_no_padding_on_the_name() -> None:

@@ -1,0 +1,1 @@
+"""Real clusters in the lab (marked realcluster): a bring-up per module."""

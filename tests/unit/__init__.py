@@ -1,0 +1,1 @@
+"""The pure core: no root, no network namespace, no program but Python."""
