@@ -182,9 +182,9 @@ def from_validation_error(
         if kind == "spark_on_metal":
             message, fix = item["msg"], ctx["fix"]
         elif kind == "extra_forbidden":
-            message = "unknown setting"
             names = _field_names(model, item["loc"][:-1]) if model else list(known)
-            fix = _GENERIC_FIXES[kind] + did_you_mean(str(loc[-1]), names)
+            problems.append(unknown_setting(loc, names))
+            continue
         elif kind in _GENERIC_FIXES:
             message, fix = "required setting is missing", _GENERIC_FIXES[kind]
         else:
@@ -193,6 +193,11 @@ def from_validation_error(
             fix = _type_fix(kind, ctx, _field_default(model, item["loc"]) if model and item["loc"] else default)
         problems.append(ConfigProblem(join_key(*loc), message, fix))
     return problems
+
+
+def unknown_setting(loc: Sequence[str | int], known: Iterable[str]) -> ConfigProblem:
+    """A setting no model has: where, and the known name it was probably meant to be."""
+    return ConfigProblem(join_key(*loc), "unknown setting", _GENERIC_FIXES["extra_forbidden"] + did_you_mean(str(loc[-1]), known))
 
 
 def _type_fix(kind: str, ctx: dict[str, Any], default: Any) -> str:

@@ -14,12 +14,12 @@ T = TypeVar("T")
 Items = list[tuple[int, T]]
 
 
-def node_key(index: int, attribute: str | None = None) -> str:
-    return join_key("nodes", index, *([attribute] if attribute else []))
+def node_key(index: int, attribute: str) -> str:
+    return join_key("nodes", index, attribute)
 
 
-def tenant_key(index: int, attribute: str | None = None) -> str:
-    return join_key("tenants", index, *([attribute] if attribute else []))
+def tenant_key(index: int, attribute: str) -> str:
+    return join_key("tenants", index, attribute)
 
 
 def repeats(items: list[tuple[int, Any]], value_of: Callable[[Any], Any]) -> Iterator[tuple[int, Any, Any, int]]:

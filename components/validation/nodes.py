@@ -115,7 +115,7 @@ def slices_available(all_nodes: Items[NodeConfig], pod_pool: IPv4Network, pod_sl
                 node_key(index, "podSlice"),
                 f"pod slice {chosen} ({slice_network(pod_pool, pod_slice_prefix, chosen)}) is already nodes[{owner[chosen]}]'s"
                 + ("" if node.pod_slice is not None else " (derived from the address)"),
-                f"set podSlice explicitly to a free slice ({', '.join(free) or 'none left'})",
+                f"set podSlice explicitly to a free slice ({', '.join(free)})",  # a clash leaves one free: no more nodes than slices
             )
         else:
             owner[chosen] = index

@@ -8,10 +8,10 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from components.config import NodeConfig, PlatformConfig, TenantConfig
-from components.problems import ConfigProblem, from_validation_error, kind_of, model_in
+from components.problems import ConfigProblem, from_validation_error, kind_of, model_in, unknown_setting
 
 Check = Callable[..., Iterator[ConfigProblem]]
 
@@ -56,7 +56,7 @@ def parse(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[ConfigProblem]]:
     aliases = {info.alias or name: name for name, info in PlatformConfig.model_fields.items()}
     for key in raw:
         if key not in aliases:
-            problems += from_validation_error(_extra(key), known=aliases)
+            problems.append(unknown_setting((key,), aliases))
     for alias, name in aliases.items():
         info = PlatformConfig.model_fields[name]
         if alias not in raw:
@@ -77,7 +77,7 @@ def parse(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[ConfigProblem]]:
             settings[name] = TypeAdapter(info.rebuild_annotation()).validate_python(value)
         except ValidationError as error:
             problems += from_validation_error(
-                error, prefix=(alias,), model=_section_model(info.annotation), default=info.get_default(call_default_factory=False)
+                error, prefix=(alias,), model=model_in(info.annotation), default=info.default
             )
     return settings, problems
 
@@ -96,17 +96,3 @@ def _parse_items(alias: str, value: Any, model, problems: list[ConfigProblem]):
         except ValidationError as error:
             problems += from_validation_error(error, prefix=(alias, index), model=model)
     return items
-
-
-def _section_model(annotation: Any) -> type[BaseModel] | None:
-    found = model_in(annotation)
-    return found if isinstance(found, type) and issubclass(found, BaseModel) else None
-
-
-def _extra(key: str) -> ValidationError:
-    """A pydantic-shaped 'unknown key' error, so top-level typos read like nested ones."""
-    return ValidationError.from_exception_data(
-        "PlatformConfig", [{"type": "extra_forbidden", "loc": (key,), "input": None}]
-    )
-
-

@@ -45,7 +45,7 @@ def tenant_nodes(all_nodes: Items[NodeConfig], tenants: Items[TenantConfig]) -> 
             key = join_key("tenants", index, "nodes", position)
             node = known.get(name)
             if node is None:
-                yield ConfigProblem(key, f"tenant {tenant.name} names {name!r}, which is not a node of this stack", f"use one of: {', '.join(sorted(known)) or '(no nodes)'}")
+                yield ConfigProblem(key, f"tenant {tenant.name} names {name!r}, which is not a node of this stack", f"use one of: {', '.join(sorted(known))}")
             elif name in owner:
                 yield ConfigProblem(
                     key,

@@ -383,3 +383,12 @@ def test_the_cross_checks_read_exactly_so() -> None:
 def test_a_worker_may_carry_a_taint_named_like_the_control_planes() -> None:
     """The platform sets the control-plane taint on control planes only; on a worker the same key is the user's own."""
     load(with_settings(valid_config(), {"tenants[0].taintNodes": False, "nodes[1].taints": [{"key": "node-role.kubernetes.io/control-plane"}]}))
+
+
+def test_the_upload_path_in_a_tenants_spark_settings_is_refused_too() -> None:
+    """Only spark.uploadPath (checked: s3a or hdfs, no credentials) may set it, for the stack or a tenant."""
+    (problem,) = at(problems_of({"tenants[0].sparkConf": {"spark.kubernetes.file.upload.path": "s3a://b/x"}}), "tenants[0].sparkConf")
+    assert (problem.message, problem.fix) == (
+        "spark.kubernetes.file.upload.path has its own, checked setting",
+        "remove it here and set spark.uploadPath (an s3a:// or hdfs:// URI) instead",
+    )
