@@ -17,8 +17,8 @@ from typing import Any
 
 from components import kubeconfigs
 from components.config import Platform
-from components.manifests import coredns, spark, tenants
-from components.network import plan
+from components.manifests import spark, tenants
+from components.network import dns_servers, plan
 
 CONTRACT_VERSION = 1
 KUBECONFIG_OUTPUT = "kubeconfig"  # secret; exported by the shell, not part of this function
@@ -81,7 +81,7 @@ def contract(platform: Platform) -> dict[str, Any]:
         "kubernetesVersion": str(platform.version),
         "apiEndpoint": platform.api_server_url,
         "sparkMaster": spark.master(platform),
-        "dnsServers": coredns.dns_servers(platform),
+        "dnsServers": dns_servers(platform),
         "network": _network(platform),
         "nodes": _nodes(platform),
         "tenants": _tenants(platform),

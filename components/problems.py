@@ -8,12 +8,13 @@ same words.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
+
+from components.syntax import CREDENTIAL_SHAPES
 
 PROJECT = "spark-on-metal"
 
@@ -107,14 +108,9 @@ _TYPE_FIXES = {
     "tuple_type": "write a YAML list: [a, b] or one '- item' line per item",
 }
 
-# A rejected value is quoted only when nothing in it looks like a credential: a private
-# key pasted under the wrong setting must not reach stderr and the engine's log.
-_SECRET_LOOKING = (
-    re.compile(r"-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)"),
-    re.compile(r"(?<![a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9])"),  # a kubeadm bootstrap token
-    re.compile(r"[0-9a-fA-F]{32,}"),  # certificate keys, CA hashes, digests
-)
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}")  # key material and tokens, if it mixes cases and digits
+# A rejected value is quoted only when nothing in it looks like a credential
+# (syntax.CREDENTIAL_SHAPES): a private key pasted under the wrong setting must not reach
+# stderr and the engine's log.
 SHOWN_LENGTH = 60
 
 
@@ -134,12 +130,7 @@ def shown(value: Any) -> str:
 
 def looks_secret(text: str) -> bool:
     """Whether ``text`` holds something shaped like a key, token or certificate key."""
-    if any(rule.search(text) for rule in _SECRET_LOOKING):
-        return True
-    return any(
-        any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
-        for run in _BASE64_RUN.findall(text)
-    )
+    return any(shape.search(text) for _, shape in CREDENTIAL_SHAPES)
 
 
 def kind_of(value: Any) -> str:

@@ -99,3 +99,18 @@ def is_qualified_name(key: str) -> bool:
 
 def is_label_value(value: str) -> bool:
     return len(value) <= 63 and bool(LABEL_VALUE.match(value))
+
+
+# Shapes of credentials: what the secret steps handle (the policy pack looks for them in
+# command lines) and what error text never quotes (components/problems.py). A constant
+# command (``bash -s -- apply``) has none.
+CREDENTIAL_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a kubeadm bootstrap token", re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")),
+    ("a CA certificate hash", re.compile(r"sha256:[0-9a-fA-F]{64}")),
+    ("a 64-hex-digit key (kubeadm --certificate-key)", re.compile(r"\b[0-9a-fA-F]{64}\b")),
+    ("a PEM block", re.compile(r"-----BEGIN [A-Z0-9 ]+-----")),
+    (
+        "a long random-looking string (base64 key material?)",
+        re.compile(r"(?=[A-Za-z0-9+/=_-]*[0-9])(?=[A-Za-z0-9+/=_-]*[a-z])(?=[A-Za-z0-9+/=_-]*[A-Z])[A-Za-z0-9+/=_-]{32,}"),
+    ),
+)

@@ -31,7 +31,7 @@ from typing import Any
 
 from components.config import Platform
 from components.manifests import priorities
-from components import network, vocabulary
+from components import vocabulary
 from components.manifests.meta import DNS_NODE_LABEL, SYSTEM_NAMESPACE, Object, metadata
 from components.taints import registration_taints
 
@@ -48,7 +48,6 @@ METRICS_PORT = 9153
 CLUSTER_DOMAIN = vocabulary.CLUSTER_DOMAIN
 
 
-dns_servers = network.dns_servers  # what pods resolve through (outputs and tests read it here)
 
 
 def corefile() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from components import manifests
 from components.config import Platform
 from components.render.files import host_tree, manifest_filename, manifest_tree, pipeline_markdown, step_filename
 from components.render.network_page import network_markdown
@@ -44,8 +45,7 @@ def schema_problems(platform: Platform) -> list[str]:
     components/manifests/validate.py). Without kubernetes-validate (a development
     dependency: the Pulumi program itself does not need it) nothing is checked, and render
     says so as a warning, never silently."""
-    from components import manifests
-    from components.manifests.validate import ValidatorUnavailable, validate
+    from components.manifests.validate import ValidatorUnavailable, validate  # kubernetes-validate: a development dependency
 
     try:
         return validate(manifests.objects(platform), str(platform.version))

@@ -25,7 +25,8 @@ def test_real_ssh_reaches_every_node_with_its_pinned_host_key(lab: Lab) -> None:
         assert path.startswith("/usr/local/sbin:")
         assert lab.host_public_key(spec.name).startswith("ssh-ed25519 AAAA")
     assert len({lab.host_public_key(n.name) for n in lab.nodes}) == len(lab.nodes)
-    assert lab.client_private_key.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    derived = subprocess.run(["ssh-keygen", "-y", "-f", str(lab.client_key_path)], capture_output=True, text=True, check=True)
+    assert derived.stdout.split()[0] == "ssh-ed25519"  # the client key the nodes accepted above is a real private key
     ping = subprocess.run(lab.fabric_argv(["ping", "-c1", "-W1", "10.99.0.13"]), capture_output=True, text=True)
     assert ping.returncode == 0, ping.stdout
 

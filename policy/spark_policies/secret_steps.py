@@ -22,22 +22,12 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
+from components.syntax import CREDENTIAL_SHAPES
 from components.vocabulary import SECRET_STEPS, step_resource_name
 
 REMOTE_COMMAND = "command:remote:Command"
 COMMAND_FIELDS = ("create", "update", "delete")
 
-# Shapes of what these steps handle. A constant command (``bash -s -- apply``) has none.
-CREDENTIAL_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a kubeadm bootstrap token", re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")),
-    ("a CA certificate hash", re.compile(r"sha256:[0-9a-fA-F]{64}")),
-    ("a 64-hex-digit key (kubeadm --certificate-key)", re.compile(r"\b[0-9a-fA-F]{64}\b")),
-    ("a PEM block", re.compile(r"-----BEGIN [A-Z0-9 ]+-----")),
-    (
-        "a long random-looking string (base64 key material?)",
-        re.compile(r"(?=[A-Za-z0-9+/=_-]*[0-9])(?=[A-Za-z0-9+/=_-]*[a-z])(?=[A-Za-z0-9+/=_-]*[A-Z])[A-Za-z0-9+/=_-]{32,}"),
-    ),
-)
 
 
 def step_of(name: str, steps: frozenset[str] = SECRET_STEPS) -> str | None:

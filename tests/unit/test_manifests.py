@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import manifests
+from components import manifests, network
 from components.config import NodeConfig, Platform, Quota, TenantConfig
 from components.hostfiles import kubeadm
 from components.manifests import coredns, nodes, priorities, spark, tenants
@@ -193,7 +193,7 @@ def check_dns_agreement(platform: Platform) -> None:
         if selector.items() <= {**KUBELET_LABELS, **nodes.node_labels(platform, node)}.items()
     ]
     assert [str(node.address) for node in selected] == kubeadm.kubelet_configuration(platform)["clusterDNS"]
-    assert coredns.dns_servers(platform) == kubeadm.kubelet_configuration(platform)["clusterDNS"]
+    assert network.dns_servers(platform) == kubeadm.kubelet_configuration(platform)["clusterDNS"]
     tolerated = {(t["key"], t["effect"]) for t in pod["tolerations"]}
     for node in selected:
         assert {(t["key"], t["effect"]) for t in expected_taints(platform, node)} <= tolerated
