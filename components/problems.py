@@ -91,7 +91,7 @@ _TYPE_FIXES = {
     "int_from_float": "write a whole number without a fraction{example}",
     "bool_parsing": "write true or false",
     "bool_type": "write true or false",
-    "string_type": "write it as text, quoted if YAML would read it as a number or true/false{example}",
+    "string_type": "write it as text, quoted if YAML would read it as a number or true/false (pulumi config set --path reads them so: add --type string){example}",
     "ip_v4_address": "write an IPv4 address in dotted form, e.g. 10.0.0.11",
     "ip_v4_network": "write a network as address/prefix with the host bits zero, e.g. 10.0.0.0/24",
     "literal_error": "write one of {expected}",

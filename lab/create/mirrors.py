@@ -1,6 +1,7 @@
 """Action ``mirrors``: the lab's registry and apt repository, up and filled with the
-images and packages of the release the toolchain built, and the lab's Spark image
-(lab/images/spark), which the stack's ``spark.image`` names."""
+images and packages of the release the toolchain built, the lab's Spark image
+(lab/images/spark), which the stack's ``spark.image`` names, and the object store that
+the stack's ``spark.uploadPath`` points at (lab/services/objectstore.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from ..images.inputs import bin_dirs
 from ..images.spark.build import build as build_spark_image
 from ..images.spec import plan as image_plan
-from ..services import mirrors, registry
+from ..services import mirrors, objectstore, registry
 from ..services.packages import plan as package_plan
 from ..services.site import site_for
 from ..toolchain.plan import newest_kubernetes
@@ -22,6 +23,7 @@ def run(state: BringUp) -> None:
     site = site_for(state.lab_id, lab_state.subnet, lab_state.gateway, [n.address for n in state.lab.nodes])
     mirrors.up(site)
     state.site = site
+    objectstore.start(site)
     row = newest_kubernetes()
     images, packages = image_plan(row), package_plan(row)
     dirs = bin_dirs({*(u for s in images for u in s.units), *(u for p in packages for u in p.units)})

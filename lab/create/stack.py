@@ -6,7 +6,8 @@ registry (``imageRepository``), kubelet/kubeadm/kubectl and containerd from the 
 apt repository (``packageRepository``, ``containerd.package``/``repository``), signed
 with the lab key published beside the Release file, as pkgs.k8s.io publishes its own.
 Spark's pods run the lab's own Spark image from the same registry (``spark.image``),
-which the mirrors action pushed.
+which the mirrors action pushed, and local applications go through the lab's object
+store (``spark.uploadPath`` and the S3A endpoint settings in ``spark.conf``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..driver.cli import Toolchain
 from ..driver.labstack import PROJECT, Setting, lab_settings, stack_nodes
 from ..driver.workspace import Workspace
 from ..images.spark.spec import SparkImage
+from ..services.s3a import s3a_settings
 from ..services.site import Site
 from ..toolchain.plan import newest_kubernetes
 from .run import BringUp
@@ -41,6 +43,8 @@ def site_settings(site: Site) -> list[Setting]:
         Setting(f"{PROJECT}:containerd.repository.suite", "/"),
         Setting(f"{PROJECT}:containerd.repository.signingKeyUrl", key_url),
         Setting(f"{PROJECT}:spark.image", SparkImage().reference(site.image_repository)),
+        Setting(f"{PROJECT}:spark.uploadPath", site.upload_path),
+        *(Setting(f'{PROJECT}:spark.conf["{key}"]', value, text=True) for key, value in s3a_settings(site.store_endpoint).items()),
     ]
 
 
@@ -52,6 +56,6 @@ def run(state: BringUp) -> None:
     nodes, tenants = stack_nodes(state.options.stack, workspace.project_dir)
     machines = [(spec.name, spec.address, lab.host_public_key(spec.name)) for spec in lab.nodes]
     for setting in [*lab_settings(machines, nodes, tenants), *site_settings(state.site)]:
-        workspace.set_config(setting.key, setting.value, path=True)
+        workspace.set_config(setting.key, setting.value, path=True, text=setting.text)
     workspace.set_secret(f"{PROJECT}:sshPrivateKey", lab.client_private_key)
     state.workspace_dir = root

@@ -26,10 +26,14 @@ PROJECT = "spark-on-metal"
 
 @dataclass(frozen=True)
 class Setting:
-    """One ``pulumi config set --path KEY VALUE`` (values here are public: host keys, names)."""
+    """One ``pulumi config set --path KEY VALUE`` (values here are public: host keys, names).
+
+    ``text``: the value is a string even when it reads as true, false or a number, which
+    ``--path`` would otherwise store as such (``--type string``)."""
 
     key: str
     value: str
+    text: bool = False
 
 
 def stack_nodes(stack: str, project_dir: Path = PROJECT_ROOT) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -70,6 +74,6 @@ def for_lab(lab: Lab, stack: str = "dev", root: Path | None = None, toolchain: T
     nodes, tenants = stack_nodes(stack, workspace.project_dir)
     machines = [(spec.name, spec.address, lab.host_public_key(spec.name)) for spec in lab.nodes]
     for setting in lab_settings(machines, nodes, tenants):
-        workspace.set_config(setting.key, setting.value, path=True)
+        workspace.set_config(setting.key, setting.value, path=True, text=setting.text)
     workspace.set_secret(f"{PROJECT}:sshPrivateKey", lab.client_private_key)
     return workspace

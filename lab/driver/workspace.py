@@ -102,9 +102,11 @@ class Workspace:
         self.run(["stack", "init", self.stack, "--non-interactive"])
 
     # -- config ---------------------------------------------------------------------------
-    def set_config(self, key: str, value: str, path: bool = False) -> None:
-        """A plain value (on the command line: never use this for a secret)."""
-        self.run(["config", "set", "--stack", self.stack, *(["--path"] if path else []), "--", key, value])
+    def set_config(self, key: str, value: str, path: bool = False, text: bool = False) -> None:
+        """A plain value (on the command line: never use this for a secret); ``text``
+        keeps a value that reads as a boolean or number a string."""
+        self.run(["config", "set", "--stack", self.stack, *(["--path"] if path else []),
+                  *(["--type", "string"] if text else []), "--", key, value])
 
     def set_secret(self, key: str, value: str) -> None:
         """A secret, handed to ``pulumi config set --secret`` on stdin."""

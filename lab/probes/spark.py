@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Job:
     streamed_log: str = ""
     ui_answer: str = ""
     ui_trouble: str = ""  # why the UI did not answer: port-forward's output, the last fetch's error
+    setup_seconds: dict[str, float] = field(default_factory=dict)  # what the caller did first, timed
 
     def role(self, role: str) -> dict[str, dict[str, Any]]:
         return {n: p for n, p in self.pods.items() if p["metadata"]["labels"].get("spark-role") == role}
@@ -152,18 +154,20 @@ def _watch(kubectl: Kubectl, job: Job, done: threading.Event) -> None:
         job.pods.update({n: p for n, p in seen.items() if p["status"].get("podIP")})
 
 
-def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], tenant: str, work: Path,
-                executors: int = 2, partitions: int = 100, stack: str = "dev") -> Job:
-    """SparkPi submitted as the tenant, waited for; its driver is left for the caller to
-    look at and delete (delete_job). ``outputs_with_secrets``: ``pulumi stack output
-    --json --show-secrets``, written 0600 for the helper (it reads the tenant's kubeconfig
-    from it) and removed afterwards."""
+def run_job(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], tenant: str, work: Path,
+            application: Sequence[str], *, name: str = "sparkpi", executors: int = 2, confs: Sequence[str] = (),
+            env: Mapping[str, str] | None = None, stack: str = "dev") -> Job:
+    """A job submitted as the tenant, waited for; its driver is left for the caller to
+    look at and delete (delete_job). ``application``: spark-submit's last words (``--class
+    <main> <resource> [args]``); ``confs`` and ``env`` come on top of the platform's.
+    ``outputs_with_secrets``: ``pulumi stack output --json --show-secrets``, written 0600
+    for the helper (it reads the tenant's kubeconfig from it) and removed afterwards."""
     client = spark_submit_client()
     work.mkdir(parents=True, exist_ok=True)
     outputs_file = work / "outputs.json"
     outputs_file.touch(mode=0o600)
     outputs_file.write_text(json.dumps(outputs_with_secrets))
-    job = Job(namespace=tenant, driver=f"sparkpi-{uuid.uuid4().hex[:8]}-driver")
+    job = Job(namespace=tenant, driver=f"{name}-{uuid.uuid4().hex[:8]}-driver")
     argv = [sys.executable, "-m", "components", "spark-submit", "--stack", stack, "--tenant", tenant,
             "--outputs", str(outputs_file), "--template-dir", str(work / "templates"), "--tenant-kubeconfig",
             "--spark-submit", str(client), "--exec", "--",
@@ -174,10 +178,11 @@ def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any]
             # a busy 2-core machine per node: ask for half a core per pod
             "--conf", "spark.kubernetes.driver.request.cores=500m",
             "--conf", "spark.kubernetes.executor.request.cores=500m",
-            "--class", PI_CLASS, f"local://{EXAMPLES_JAR}", str(partitions)]
-    env = {**os.environ, "JAVA_HOME": JAVA_HOME, "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
-    env.pop("SPARK_HOME", None)
-    env.pop("KUBECONFIG", None)
+            *confs, *application]
+    environment = {**os.environ, **(env or {}), "JAVA_HOME": JAVA_HOME,
+                   "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
+    environment.pop("SPARK_HOME", None)
+    environment.pop("KUBECONFIG", None)
     tenant_kubeconfig = work / "tenant-kubeconfig"
     tenant_kubeconfig.touch(mode=0o600)
     tenant_kubeconfig.write_text(outputs_with_secrets[f"kubeconfig-{tenant}"])
@@ -190,7 +195,7 @@ def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any]
         observer.start()
     started = time.monotonic()
     try:
-        result = subprocess.run(lab.fabric_argv(argv), cwd=PROJECT_ROOT, env=env, capture_output=True,
+        result = subprocess.run(lab.fabric_argv(argv), cwd=PROJECT_ROOT, env=environment, capture_output=True,
                                 text=True, timeout=JOB_TIMEOUT, check=False)
         job.seconds = time.monotonic() - started
         job.returncode, job.client_log = result.returncode, result.stdout + result.stderr
@@ -204,6 +209,13 @@ def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any]
     job.pods.update(job_pods(kubectl, tenant, job.driver))
     job.driver_log = kubectl.run(["-n", tenant, "logs", job.driver], check=False, timeout=120).stdout
     return job
+
+
+def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], tenant: str, work: Path,
+                executors: int = 2, partitions: int = 100, stack: str = "dev") -> Job:
+    """The reference's SparkPi, from the examples jar in the image (run_job)."""
+    return run_job(lab, kubectl, outputs_with_secrets, tenant, work,
+                   ["--class", PI_CLASS, f"local://{EXAMPLES_JAR}", str(partitions)], executors=executors, stack=stack)
 
 
 def delete_job(kubectl: Kubectl, job: Job) -> None:

@@ -11,7 +11,7 @@ from ..images.spec import plan as image_plan
 from ..proc import LabError
 from ..state import LabState, saved_lab_ids
 from ..toolchain.plan import newest_kubernetes
-from . import mirrors, process
+from . import mirrors, objectstore, process
 from .packages import plan as package_plan
 from .site import site_for
 
@@ -38,6 +38,8 @@ def cmd_up(lab_id: str, empty: bool) -> int:
         for name, seconds in filled.packages.items():
             print(f"  package {name:60} {'cached' if not seconds else f'built in {seconds:.1f}s'}")
         print(f"pushed in {filled.push_seconds:.1f}s; repository in {filled.repository_seconds:.1f}s")
+        objectstore.start(site)
+        print(f"object store: {site.store_endpoint} (spark.uploadPath {site.upload_path})")
     print(f"imageRepository: {site.image_repository}")
     print(f"apt: deb [signed-by=...] {site.apt_url(newest_kubernetes().minor)} /")
     print(f"nodes need in /etc/hosts: {site.hosts_line().strip()}")

@@ -6,8 +6,9 @@ gofakes3 (MIT) serves the S3 API subset that Hadoop's S3A connector uses for
 ``spark.kubernetes.file.upload.path`` (put, get, head, list, multipart) from memory.
 Why a BuildSpec: the toolchain's cache, lock, log and stamp then apply to it unchanged.
 
-Status: built and proven against Spark's client (lab/services/s3a.py); not yet served
-in a lab cluster's fabric.
+Where it runs: in the lab's service namespace beside the registry, at the site's
+address (``Site.store_endpoint``), started by the bring-up's mirrors action and stopped
+with the other services. The lab's stack points ``spark.uploadPath`` at its bucket.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..sshd import listening
 from ..toolchain import cache as toolchain_cache
 from ..toolchain.build import ensure_built
 from ..toolchain.spec import BuildSpec, GoBuild
+from . import process
+from .site import STORE_BUCKET, STORE_PORT, Site
 
 GOFAKES3_MODULE = "github.com/johannesboyne/gofakes3"
 GOFAKES3_VERSION = "v1.2.0"
+NAME = "objectstore"
 
 
 def gofakes3_spec() -> BuildSpec:
@@ -50,3 +55,9 @@ def gofakes3_binary() -> Path:
 def ensure_gofakes3() -> dict[str, Any] | None:
     """Build gofakes3 into the toolchain cache unless stored; its manifest when built now."""
     return ensure_built(gofakes3_spec(), toolchain_cache.Layout(toolchain_cache.cache_root()))
+
+
+def start(site: Site) -> process.Running:
+    """gofakes3 in the service namespace, serving the upload bucket at the site's address."""
+    argv = serve_argv(gofakes3_binary(), f"{site.address}:{STORE_PORT}", STORE_BUCKET)
+    return process.start(site, NAME, argv, ready=lambda pid: listening(pid, STORE_PORT))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..images.cache import cache_root
 from .objectstore import serve_argv
+from .site import STORE_BUCKET
 
 MAVEN = "https://repo1.maven.org/maven2"
 ARTIFACTS = (
@@ -28,7 +29,7 @@ ARTIFACTS = (
     ("software.amazon.awssdk", "bundle", "2.35.4"),
     ("software.amazon.s3.analyticsaccelerator", "analyticsaccelerator-s3", "1.3.1"),
 )
-BUCKET = "spark-uploads"
+BUCKET = STORE_BUCKET
 
 
 def _url(group: str, artifact: str, version: str) -> str:
@@ -64,16 +65,26 @@ def s3a_jars(root: Path | None = None) -> list[Path]:
     return jars
 
 
-def s3a_confs(endpoint: str, upload_path: str) -> list[str]:
-    """spark-submit arguments pointing S3A at a path-style, plain-HTTP store."""
-    settings = {
-        "spark.kubernetes.file.upload.path": upload_path,
+def s3a_settings(endpoint: str) -> dict[str, str]:
+    """Spark settings pointing S3A at a path-style, plain-HTTP store (the lab's stack
+    puts these in ``spark.conf``; credentials stay out: they come from the environment)."""
+    return {
         "spark.hadoop.fs.s3a.endpoint": endpoint,
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
         "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
     }
+
+
+def s3a_confs(endpoint: str, upload_path: str) -> list[str]:
+    """spark-submit arguments for the upload path on such a store."""
+    settings = {"spark.kubernetes.file.upload.path": upload_path, **s3a_settings(endpoint)}
     return [arg for key, value in settings.items() for arg in ("--conf", f"{key}={value}")]
+
+
+def client_classpath() -> str:
+    """SPARK_DIST_CLASSPATH for a client that uploads: pyspark ships no S3A."""
+    return ":".join(str(j) for j in s3a_jars())
 
 
 @dataclass
@@ -93,7 +104,7 @@ def probe_upload(netns: str, spark_submit: Path, java_home: str, gofakes3: Path,
     port = "127.0.0.1:9000"
     in_ns = ["ip", "netns", "exec", netns]
     env = {**os.environ, "JAVA_HOME": java_home, "PATH": f"{spark_submit.parent}:{java_home}/bin:{os.environ['PATH']}",
-           "SPARK_DIST_CLASSPATH": ":".join(str(j) for j in s3a_jars()),
+           "SPARK_DIST_CLASSPATH": client_classpath(),
            # gofakes3 checks no signature; S3A wants some credentials to sign with
            "AWS_ACCESS_KEY_ID": "lab", "AWS_SECRET_ACCESS_KEY": "lab"}
     for name in ("KUBECONFIG", "SPARK_HOME"):

@@ -21,6 +21,8 @@ REGISTRY_HOST = "registry.lab.internal"
 APT_HOST = "apt.lab.internal"
 REGISTRY_PORT = 5000
 APT_PORT = 443
+STORE_PORT = 9000  # the S3-compatible object store (lab/services/objectstore.py), plain HTTP
+STORE_BUCKET = "spark-uploads"
 REPOSITORY_PATH = "k8s"  # images at <registry>/k8s/<name>:<tag>
 FABRIC_PORT = "svc0"  # the bridge end of the service namespace's veth (node ports are v-<node>)
 UPLINK = "eth0"
@@ -56,6 +58,17 @@ class Site:
     def image_repository(self) -> str:
         """kubeadm's ``imageRepository`` for this lab's mirror."""
         return f"{self.registry}/{REPOSITORY_PATH}"
+
+    @property
+    def store_endpoint(self) -> str:
+        """The object store's S3 endpoint, by address: Spark's pods resolve names through
+        the cluster's DNS, which knows nothing of the lab's /etc/hosts names."""
+        return f"http://{self.address}:{STORE_PORT}"
+
+    @property
+    def upload_path(self) -> str:
+        """What the lab's stack sets as ``spark.uploadPath``."""
+        return f"s3a://{STORE_BUCKET}/uploads"
 
     def apt_url(self, minor: int) -> str:
         """The Kubernetes apt repository of one minor release, in pkgs.k8s.io's layout."""

@@ -1,18 +1,29 @@
-"""The upload path's client half: gofakes3 (built from its Go module) as the S3 store,
-and the real spark-submit uploading a local application jar there through S3A
-(lab/services/objectstore.py, lab/services/s3a.py). The cluster half (the driver
-fetching the jar from the store) is not proven yet."""
+"""The upload path's parts: gofakes3 (built from its Go module) as the S3 store, the
+real spark-submit uploading a local application jar there through S3A
+(lab/services/objectstore.py, lab/services/s3a.py), the lab stack's settings that point
+at the store, and the S3A layer of the Spark image (lab/images/spark/s3a.py). The
+cluster half (driver and executors fetching the jar on a lab cluster) is in
+tests/e2e/test_real_spark.py."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
+
+from components.manifests.spark import UPLOAD_PATH_KEY, spark_conf
+from lab.create.stack import site_settings
+from lab.images.rootfs import EPOCH
+from lab.images.spark.s3a import layer_members, write_layer
+from lab.probes.upload import CREDENTIALS, SECRET, secret_confs, secret_manifest
 from lab.services.objectstore import gofakes3_spec, serve_argv
 from lab.services.s3a import ARTIFACTS, s3a_confs
+from lab.services.site import STORE_PORT, site_for
+from tests.factories import load, valid_config
 
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 
@@ -33,6 +44,45 @@ def test_s3a_matches_the_hadoop_that_pyspark_ships() -> None:
     confs = s3a_confs("http://store:9000", "s3a://b/u")
     assert "spark.kubernetes.file.upload.path=s3a://b/u" in confs
     assert "spark.hadoop.fs.s3a.path.style.access=true" in confs
+
+
+def test_the_lab_stack_points_the_upload_path_at_the_store_by_address() -> None:
+    """Pods resolve names through the cluster's DNS, which has no lab names: the endpoint
+    is the service namespace's address; the settings pass the platform's own validation."""
+    site = site_for("t1", "10.99.0.0/17", "10.99.127.254", ["10.99.0.11"])
+    settings = {s.key.removeprefix("spark-on-metal:"): s.value for s in site_settings(site)}
+    assert settings["spark.uploadPath"] == "s3a://spark-uploads/uploads"
+    assert settings['spark.conf["spark.hadoop.fs.s3a.endpoint"]'] == f"http://10.99.127.253:{STORE_PORT}"
+    conf = {k.removeprefix('spark.conf["').removesuffix('"]'): v for k, v in settings.items() if k.startswith("spark.conf[")}
+    assert not any("secret" in key.lower() or "access.key" in key.lower() for key in conf)
+    platform = load(valid_config(spark={"uploadPath": settings["spark.uploadPath"], "conf": conf}))
+    rendered = spark_conf(platform, platform.config.tenants[0])
+    assert rendered[UPLOAD_PATH_KEY] == "s3a://spark-uploads/uploads"
+    assert rendered["spark.hadoop.fs.s3a.path.style.access"] == "true"
+
+
+def test_the_s3a_layer_holds_only_the_jars_in_sparks_jars_directory(tmp_path: Path) -> None:
+    jars = [tmp_path / "b.jar", tmp_path / "a.jar"]
+    for jar in jars:
+        jar.write_bytes(jar.name.encode() * 100)
+    members = layer_members(jars)
+    assert [m.name for m in members] == ["opt", "opt/spark", "opt/spark/jars", "opt/spark/jars/a.jar", "opt/spark/jars/b.jar"]
+    assert {(m.uid, m.gid, m.mtime) for m in members} == {(0, 0, EPOCH)}
+    assert [oct(m.mode) for m in members] == ["0o755"] * 3 + ["0o644"] * 2
+    write_layer(jars, tmp_path / "layer.tar")
+    with tarfile.open(tmp_path / "layer.tar") as archive:
+        member = archive.extractfile("opt/spark/jars/a.jar")
+        assert member is not None and member.read() == b"a.jar" * 100
+
+
+def test_store_credentials_go_to_the_pods_by_secret_reference() -> None:
+    confs = secret_confs()
+    assert [c for c in confs if c != "--conf"] == [
+        f"spark.kubernetes.{role}.secretKeyRef.{env}={SECRET}:{key}"
+        for role in ("driver", "executor") for env, key in CREDENTIALS.items()]
+    manifest = secret_manifest("analytics", {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"})
+    assert manifest["metadata"] == {"name": SECRET, "namespace": "analytics"}
+    assert manifest["stringData"] == {"access-key": "a", "secret-key": "s"}
 
 
 def _app_jar(work: Path) -> Path:

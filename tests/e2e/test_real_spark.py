@@ -7,7 +7,9 @@ as the tenant's own identity (``--tenant-kubeconfig``: the secret output
 
 What a tenant relies on: the job finishes with the right answer, runs only on the
 tenant's nodes with addresses from each node's own slice, carries the platform's
-priority classes and DNS options, and leaves nothing behind once its driver is deleted.
+priority classes and DNS options, and leaves nothing behind once its driver is deleted;
+and an application that exists only on the client goes through the stack's upload path
+(the lab's S3 store) and runs there, its credentials in a Secret (lab/probes/upload.py).
 One bring-up per module (tests/realcluster.py); marked ``realcluster``.
 """
 
@@ -34,20 +36,31 @@ EXECUTORS = 2
 GONE_TIMEOUT = 120.0
 
 
-@pytest.fixture(scope="module")
-def sparkpi(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
-    """SparkPi submitted once as the tenant; its driver is deleted at the end (the last test checks)."""
-    from lab.probes import stack_workspace
-    from lab.probes.spark import delete_job, run_sparkpi
+def _kept_until_the_end(kubectl: Any, title: str, job: Job) -> Iterator[Job]:
+    """The job for the module's tests, its driver deleted afterwards (if a test did not)."""
+    from lab.probes.spark import delete_job
 
-    secrets = stack_workspace(cluster.workspace_dir, "dev").outputs(show_secrets=True)
-    job = run_sparkpi(cluster.lab, kubectl, secrets, TENANT, tmp_path_factory.mktemp("sparkpi"), EXECUTORS)
-    print(f"\nSparkPi: client exit {job.returncode} after {job.seconds:.1f}s; {job.answer}; pods "
+    print(f"\n{title}: {job.setup_seconds or ''} client exit {job.returncode} after {job.seconds:.1f}s; pods "
           + ", ".join(f"{n}@{p['spec'].get('nodeName')}/{p['status'].get('podIP')}" for n, p in sorted(job.pods.items())))
     try:
         yield job
     finally:
         delete_job(kubectl, job)
+
+
+def _secret_outputs(cluster: Any) -> dict[str, Any]:
+    from lab.probes import stack_workspace
+
+    return stack_workspace(cluster.workspace_dir, "dev").outputs(show_secrets=True)
+
+
+@pytest.fixture(scope="module")
+def sparkpi(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
+    """SparkPi submitted once as the tenant; its driver is deleted at the end (the last test checks)."""
+    from lab.probes.spark import run_sparkpi
+
+    job = run_sparkpi(cluster.lab, kubectl, _secret_outputs(cluster), TENANT, tmp_path_factory.mktemp("sparkpi"), EXECUTORS)
+    yield from _kept_until_the_end(kubectl, f"SparkPi {job.answer}", job)
 
 
 def test_sparkpi_finishes_with_pi(sparkpi: Job) -> None:
@@ -123,9 +136,9 @@ def test_the_tenants_own_kubeconfig_reaches_its_namespace_only(
 ) -> None:
     """The identity the job was submitted with (it succeeded: test_sparkpi_finishes_with_pi)
     is refused everywhere else, by the real API server's RBAC."""
-    from lab.probes import Kubectl, stack_workspace
+    from lab.probes import Kubectl
 
-    secrets = stack_workspace(cluster.workspace_dir, "dev").outputs(show_secrets=True)
+    secrets = _secret_outputs(cluster)
     path = tmp_path / "tenant-kubeconfig"
     path.touch(mode=0o600)
     path.write_text(secrets[f"kubeconfig-{TENANT}"])
@@ -139,3 +152,42 @@ def test_the_tenants_own_kubeconfig_reaches_its_namespace_only(
     assert can("get", "secrets", "kube-system") == "no"
     refused = tenant.run(["-n", "kube-system", "get", "pods"], check=False)
     assert refused.returncode != 0 and "forbidden" in refused.stderr, refused.stderr
+
+
+@pytest.fixture(scope="module")
+def uploaded(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
+    """A jar that exists only on the client, submitted as the tenant through the stack's
+    upload path (the lab's object store) with the store's credentials in a Secret."""
+    from lab.probes.upload import run_uploaded
+
+    job = run_uploaded(cluster.lab, cluster.site, kubectl, _secret_outputs(cluster), TENANT,
+                       tmp_path_factory.mktemp("uploaded"), EXECUTORS)
+    yield from _kept_until_the_end(kubectl, "uploaded app", job)
+
+
+def test_a_local_jar_goes_through_the_upload_path_and_runs_on_the_tenants_workers(cluster: Any, uploaded: Job) -> None:
+    """The client uploads it to the store; the driver fetches it from there and runs it; the
+    executors run a method of the uploaded class (they fetched the jar too); all on the tenant's nodes."""
+    from lab.probes.upload import ANSWER, uploads
+
+    assert uploaded.returncode == 0, uploaded.client_log[-4000:]
+    assert "Uploading file: " in uploaded.client_log and cluster.site.upload_path in uploaded.client_log
+    # still there once the job is done: Spark never deletes what it uploaded (README)
+    assert [key for key in uploads(cluster.site, cluster.lab) if key.endswith("/uploaded-app.jar")]
+    assert ANSWER in uploaded.driver_log, uploaded.driver_log[-4000:]
+    assert list(uploaded.role("driver")) == [uploaded.driver] and len(uploaded.role("executor")) >= EXECUTORS
+    nodes = {name: pod["spec"].get("nodeName") for name, pod in uploaded.pods.items()}
+    assert {name: node for name, node in nodes.items() if node not in WORKERS} == {}
+
+
+def test_the_uploaded_jobs_pods_take_the_store_credentials_from_the_secret_only(uploaded: Job) -> None:
+    """As the README tells users: credentials come from a Secret by reference, never as a
+    value in the pod spec (or in spark.conf, which lands in a namespace-readable ConfigMap)."""
+    from lab.probes.upload import CREDENTIALS, SECRET
+
+    assert uploaded.pods
+    for name, pod in uploaded.pods.items():
+        env = {e["name"]: e for c in pod["spec"]["containers"] for e in c.get("env", [])}
+        for variable, key in CREDENTIALS.items():
+            assert env[variable].get("valueFrom") == {"secretKeyRef": {"name": SECRET, "key": key}}, (name, env[variable])
+            assert "value" not in env[variable], name
