@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import struct
 
 SSH_HOST_KEY_TYPES = (
@@ -59,6 +60,12 @@ def host_key_problem(line: str) -> str | None:
     if embedded != kind:
         return f"the key data is a {embedded[:40]!r} key but the line says {kind!r}"
     return _material_problem(kind, parts[1:])
+
+
+def fingerprint(line: str) -> str:
+    """``SHA256:<base64>`` of a (valid) host key line, as ``ssh-keygen -l`` prints it."""
+    digest = hashlib.sha256(base64.b64decode(line.split()[1])).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
 def _ssh_strings(raw: bytes) -> list[bytes]:

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154
-# Inputs: ADMIN_CONF INIT_CONFIG JOIN_AS TOKEN_TTL_SECONDS
-# Step join-credentials (values above), on the first control plane for node $SOM_NODE.
+# Inputs: ADMIN_CONF INIT_CONFIG JOIN_AS JOINING_HOST TOKEN_TTL_SECONDS
+# Step join-credentials (values above), on the first control plane for node $SOM_NODE,
+# the machine whose host key has the fingerprint $JOINING_HOST (a new key: a new token).
 # stdout (a secret): token, CA public-key hash, certificate key (control planes), expiry.
 
 ca_cert_hash() {
@@ -29,7 +30,7 @@ som_apply() {
   [ -f "$ADMIN_CONF" ] || som_die "the control plane on $SOM_RUNS_ON is not initialised"
   local token hash key="" expires
   token=$(kubeadm token create --ttl "${TOKEN_TTL_SECONDS}s" \
-    --description "spark-on-metal: join $SOM_NODE" \
+    --description "spark-on-metal: join $SOM_NODE ($JOINING_HOST)" \
     --usages signing,authentication --groups system:bootstrappers:kubeadm:default-node-token)
   hash=$(ca_cert_hash)
   if [ "$JOIN_AS" = control-plane ]; then
@@ -37,7 +38,7 @@ som_apply() {
     upload_certs "$key"
   fi
   expires=$(($(date +%s) + TOKEN_TTL_SECONDS))
-  som_log "bootstrap token minted for $SOM_NODE (valid ${TOKEN_TTL_SECONDS}s)"
+  som_log "bootstrap token minted for $SOM_NODE, host key $JOINING_HOST (valid ${TOKEN_TTL_SECONDS}s)"
   printf 'token=%s\nca_cert_hash=sha256:%s\ncertificate_key=%s\nexpires=%s\n' "$token" "$hash" "$key" "$expires"
 }
 

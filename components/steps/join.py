@@ -2,7 +2,10 @@
 
 Each joining node gets its own bootstrap token, minted on the first control plane when
 that node joins (kubeadm's init token lives 24 hours; a node added next month needs a
-fresh one), with the CA pinned by its public-key hash. The three steps per node depend
+fresh one), with the CA pinned by its public-key hash. The token is minted for the
+machine with that host key (its fingerprint is in the step and in the token's
+description): a reinstalled host, whose new key is set in the stack, gets a fresh token
+on the next ``up`` and joins with it, however old the first one is. The three steps per node depend
 only on ``kubeadm init`` and on that node's own preparation, so joins run in parallel
 and the critical path does not grow with the number of nodes.
 
@@ -13,6 +16,7 @@ the uplink).
 
 from __future__ import annotations
 
+from components import ssh_keys
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
 from components.steps.step import HostEdit, Step
@@ -40,6 +44,7 @@ def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
             "INIT_CONFIG": kubeadm.INIT_CONFIG,
             "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
             "JOIN_AS": "control-plane" if node.is_control_plane else "worker",
+            "JOINING_HOST": ssh_keys.fingerprint(node.ssh_host_key),
         },
     )
 

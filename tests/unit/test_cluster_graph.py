@@ -147,6 +147,9 @@ def test_no_secret_in_any_plain_input_or_output() -> None:
     assert "kubeconfig" in result.secret_exports
 
 
+W1_HOST_KEY = next(n["sshHostKey"] for n in json.loads(engine_config("dev", SECRETS)[0]["spark-on-metal:nodes"]) if n["name"] == "w1")
+
+
 def _inputs(result: RunResult) -> dict[str, object]:
     return {reg.name: unwrap(reg.inputs) for reg in result.registrations.values()}
 
@@ -165,6 +168,9 @@ def test_two_runs_give_identical_inputs() -> None:
         # prepare-host first checks that no network manager owns the uplink (uplink-owner.sh)
         ({"uplink": "eno1"}, {"w2-prepare-host", "w2-host-network"}),
         ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm-join"}),
+        # a reinstalled host (new key): every command on it runs again, and a fresh token
+        # is minted for it, so a first token's age never blocks the rejoin
+        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm-join"}),
     ],
 )
 def test_changing_one_node_changes_only_its_resources(change: dict, touched: set[str]) -> None:
