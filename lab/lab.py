@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -252,6 +253,25 @@ class Lab:
         since = time.monotonic()
         self._supplies[node] = lifecycle.power_on(self.names, node)
         return self._await_boot(node, since)
+
+    def reinstall(self, node: str) -> str:
+        """A host reinstalled: a power cut, its disk back to a fresh install (the
+        machine's files, seeded anew) with a new host key, and a boot; returns the new
+        public host key. The lab's known_hosts pins it, as an operator's ssh-keyscan
+        would; the stack's pinned key is the caller's to change."""
+        spec = self.state.node(node)
+        self.kill(node)
+        dirs = self.node_dirs(node)
+        for path in (dirs.upper, dirs.work):
+            shutil.rmtree(path)
+        dirs.create()
+        client_public_key = public_key_line(Path(f"{self.client_key_path}.pub"))
+        host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
+        others = [line for line in self.known_hosts_path.read_text().splitlines(keepends=True)
+                  if not line.startswith(f"{spec.address} ")]
+        self.known_hosts_path.write_text("".join(others) + known_hosts_line(spec.address, host_key))
+        self.boot(node)
+        return host_key
 
     def kill_sshd(self, node: str) -> None:
         """Stop the node's ssh.service (sessions already open live on, as on a real host:

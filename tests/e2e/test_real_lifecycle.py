@@ -4,9 +4,10 @@ steps, the host trick's negative control, and a worker taken out of the stack.
 What tests/e2e/test_real_cluster.py does not show: that a failed ``pulumi up`` names the node
 and the step and the next ``up`` converges from what it left; that a machine presenting
 another host key than the pinned one gets no command at all; that every step's script,
-run again, changes nothing on its host; that a worker removed from the stack config (real
-``pulumi config rm --path``) is drained, deleted, kubeadm-reset and given its network
-back, in that order, while nothing else changes.
+run again, changes nothing on its host; that a reinstalled worker (new disk, new host
+key) joins again with a freshly minted token once its new key is set; that a worker removed from the stack config (real ``pulumi config rm --path``) is
+drained, deleted, kubeadm-reset and given its network back, in that order, while
+nothing else changes.
 
 One lab is shared by the module (bring-ups cost minutes): lab/create's actions up to
 the stack config, then the fixture's own runs of ``pulumi up`` (a swapped machine, then
@@ -18,6 +19,7 @@ changes the cluster and runs last (file order).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -36,12 +38,15 @@ pytestmark = [
 
 PROJECT = "spark-on-metal"
 TENANT = "analytics"
-SWAPPED, BROKEN, REMOVED = "w1", "w1", "w2"
+SWAPPED, BROKEN, REMOVED, REINSTALLED = "w1", "w1", "w2", "w1"
 # A directory prepare-host creates (containerd's config goes there before containerd is
 # installed); a regular file in its place makes the step's first write fail.
 BLOCKED_DIR = "/etc/containerd"
 COMMAND_TYPE = "command:remote:Command"
 POD_TIMEOUT = 120.0
+NOT_READY_TIMEOUT = 240.0  # the node lifecycle controller's grace period (50 s) and its sync
+READY_TIMEOUT = 300.0
+BOOTSTRAP_TOKEN_TYPE = "bootstrap.kubernetes.io/token"
 TIMEOUT = 30 * 60.0
 # What a deployment writes on a host (the lab's own bookkeeping excluded).
 STATE_ROOTS = ("etc", "usr/local", "var/lib/spark-on-metal", "opt/cni")
@@ -325,6 +330,43 @@ def test_every_step_applied_again_changes_nothing(converged: Runs) -> None:
         assert " wrote " not in done.stderr and "moved" not in done.stderr, (command["name"], done.stderr[-2000:])
     after = {spec.name: snapshot(lab, spec.name) for spec in lab.nodes}
     assert after == before
+
+
+def test_a_reinstalled_worker_rejoins_once_its_new_key_is_set(converged: Runs, kubectl: Any) -> None:
+    """A worker reinstalled (fresh disk, new host key) once every bootstrap token is gone,
+    as its first token would be an hour on. With the old key still pinned, nothing has
+    to run, so ``up`` plans no change and dials no host (a machine answering with
+    another key is refused at the dial: test_a_swapped_machine_gets_no_command_at_all);
+    with the new key set, ``up`` mints a token for that key and the host joins again as
+    the same node, re-running only its own commands."""
+    from components.ssh_keys import fingerprint
+    from lab.create.node_image import wire
+    from lab.probes import stack_workspace
+
+    lab = converged.lab
+    workspace = stack_workspace(converged.state.workspace_dir)
+    kubectl.run(["-n", "kube-system", "delete", "secrets", "--field-selector", f"type={BOOTSTRAP_TOKEN_TYPE}"])
+    new_key = lab.reinstall(REINSTALLED)
+    wire(lab, converged.state.site, REINSTALLED)  # what the site's install image holds
+    kubectl.wait(f"{REINSTALLED} NotReady", lambda: REINSTALLED not in kubectl.ready_nodes(), NOT_READY_TIMEOUT)
+
+    unchanged, unchanged_log = up(converged.state, "preview")
+    assert unchanged["ok"] and set(unchanged["changes"]) == {"same"}, unchanged_log[-3000:]
+
+    workspace.set_config(f"{PROJECT}:nodes[{node_index(workspace, REINSTALLED)}].sshHostKey", new_key, path=True)
+    rejoined, log = up(converged.state)
+    assert rejoined["ok"], rejoined["errors"]
+    updated = set(re.findall(rf"{COMMAND_TYPE} (\S+) updated", log))
+    assert {f"{REINSTALLED}-{step}" for step in ("prepare-host", "host-network", "join-credentials", "kubeadm-join")} <= updated
+    assert {name for name in updated if not name.startswith(f"{REINSTALLED}-")} == set(), updated
+    kubectl.wait(f"{REINSTALLED} Ready again", lambda: REINSTALLED in kubectl.ready_nodes(), READY_TIMEOUT)
+    print(f"\nreinstalled {REINSTALLED}: the rejoining up took {rejoined['seconds']}s and updated {sorted(updated)}")
+    tokens = kubectl.json(["-n", "kube-system", "get", "secrets", "--field-selector", f"type={BOOTSTRAP_TOKEN_TYPE}"])["items"]
+    descriptions = [base64.b64decode(t["data"].get("description", "")).decode() for t in tokens]
+    assert any(fingerprint(new_key) in d and REINSTALLED in d for d in descriptions), descriptions
+
+    again, again_log = up(converged.state, "preview")
+    assert again["ok"] and set(again["changes"]) == {"same"}, again_log[-3000:]
 
 
 def test_removing_a_worker_drains_resets_and_restores_it(converged: Runs, kubectl: Any) -> None:
