@@ -31,10 +31,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import kubeconfigs, manifests
+from components.certificates import kubeconfig_expiry
 from components.config import Platform, TenantConfig
 from components.manifests import tenants
 from components.manifests.meta import Object, key
-from components.outputs import KUBECONFIG_OUTPUT, contract
+from components.outputs import KUBECONFIG_EXPIRES_OUTPUT, KUBECONFIG_OUTPUT, contract
 
 LAYER_TYPE = "spark-on-metal:kubernetes:Layer"
 TENANT_TYPE = "spark-on-metal:kubernetes:Tenant"
@@ -149,11 +150,18 @@ def tenant_kubeconfig(platform: Platform, tenant: TenantConfig, admin_kubeconfig
     return pulumi.Output.secret(pulumi.Output.all(admin_kubeconfig, data).apply(build))
 
 
+def _expiry(admin_kubeconfig: str | None) -> str | None:
+    # None only where no cluster exists (program tests under mocks): kubeadm-init always prints it
+    return kubeconfig_expiry(admin_kubeconfig) if admin_kubeconfig else None
+
+
 def export_outputs(platform: Platform, kubeconfig: pulumi.Input[str], layer: KubernetesLayer) -> None:
     """The stack outputs: the contract (components/outputs.py), the secret admin kubeconfig
     and one secret kubeconfig per tenant (``kubeconfig-<tenant>``)."""
     for name, value in contract(platform).items():
         pulumi.export(name, value)
     pulumi.export(KUBECONFIG_OUTPUT, pulumi.Output.secret(kubeconfig))
+    # a date is no secret: a site alerts on it while nothing renews the certificate
+    pulumi.export(KUBECONFIG_EXPIRES_OUTPUT, pulumi.Output.unsecret(pulumi.Output.from_input(kubeconfig).apply(_expiry)))
     for tenant in platform.config.tenants:
         pulumi.export(kubeconfigs.output_name(tenant.name), tenant_kubeconfig(platform, tenant, kubeconfig, layer))

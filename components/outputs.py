@@ -22,6 +22,8 @@ from components.network import dns_servers, plan
 
 CONTRACT_VERSION = 1
 KUBECONFIG_OUTPUT = "kubeconfig"  # secret; exported by the shell, not part of this function
+# When that kubeconfig's client certificate expires (RFC 3339, UTC); plain, by the shell.
+KUBECONFIG_EXPIRES_OUTPUT = "kubeconfigExpires"
 
 
 def _network(platform: Platform) -> dict[str, str]:

@@ -61,6 +61,14 @@ def test_every_node_is_ready(cluster: Any, kubectl: Any) -> None:
         assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://2.")
 
 
+def test_the_admin_kubeconfigs_expiry_is_a_plain_output_a_year_ahead(outputs: dict[str, Any]) -> None:
+    """kubeadm signs the admin's client certificate for one year; the output is read from
+    it (not secret: `pulumi stack output` without --show-secrets gives the date)."""
+    expires = datetime.fromisoformat(outputs["kubeconfigExpires"].replace("Z", "+00:00"))
+    ahead = expires - datetime.now(timezone.utc)
+    assert 364 <= ahead.days <= 365, outputs["kubeconfigExpires"]
+
+
 @pytest.fixture(scope="module")
 def worker_pods(kubectl: Any, pause_image: str) -> dict[str, dict[str, Any]]:
     """A running pod on each worker, by worker name."""
