@@ -1,10 +1,11 @@
 """When a certificate stops being valid, read from its DER bytes with no library.
 
-Why here: the admin kubeconfig (the stack output ``kubeconfig``) authenticates with a
-client certificate kubeadm signs for one year, and nothing renews it yet; its expiry is
-a plain stack output (``kubeconfigExpires``) so a site can alert on it. Only the
-validity of an X.509 certificate is read (RFC 5280: Certificate, TBSCertificate,
-Validity), which needs a DER walk of a few lines rather than a crypto dependency.
+Why: the admin kubeconfig (the stack output ``kubeconfig``) authenticates with a client
+certificate kubeadm signs for one year, and nothing renews it yet; its expiry is a
+plain stack output (``kubeconfigExpires``, read by ``components.kubeconfigs``) so a
+site can alert on it. Only the validity of an X.509 certificate is read (RFC 5280:
+Certificate, TBSCertificate, Validity), which needs a DER walk of a few lines rather
+than a crypto dependency.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, timezone
-
-import yaml
 
 _SEQUENCE, _UTC_TIME, _GENERALIZED_TIME, _EXPLICIT_VERSION = 0x30, 0x17, 0x18, 0xA0
 
@@ -88,15 +87,3 @@ def pem_body(pem: str) -> bytes:
         return base64.b64decode("".join(lines[first + 1:last]), validate=True)
     except (ValueError, binascii.Error):
         raise CertificateError("no PEM certificate block") from None
-
-
-def kubeconfig_expiry(kubeconfig: str) -> str:
-    """When the (single) user's client certificate in a kubeconfig expires, RFC 3339 UTC."""
-    try:
-        config = yaml.safe_load(kubeconfig)
-        data = config["users"][0]["user"]["client-certificate-data"]
-        pem = base64.b64decode(data, validate=True).decode("ascii")
-    except (yaml.YAMLError, KeyError, IndexError, TypeError, binascii.Error, UnicodeDecodeError):
-        # The message never quotes the kubeconfig: it holds the admin's client key.
-        raise CertificateError("the kubeconfig's user has no client-certificate-data") from None
-    return not_after(pem_body(pem)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -31,7 +31,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import kubeconfigs, manifests
-from components.certificates import kubeconfig_expiry
 from components.config import Platform, TenantConfig
 from components.manifests import tenants
 from components.manifests.meta import Object, key
@@ -152,7 +151,7 @@ def tenant_kubeconfig(platform: Platform, tenant: TenantConfig, admin_kubeconfig
 
 def _expiry(admin_kubeconfig: str | None) -> str | None:
     # None only where no cluster exists (program tests under mocks): kubeadm-init always prints it
-    return kubeconfig_expiry(admin_kubeconfig) if admin_kubeconfig else None
+    return kubeconfigs.client_certificate_expiry(admin_kubeconfig) if admin_kubeconfig else None
 
 
 def export_outputs(platform: Platform, kubeconfig: pulumi.Input[str], layer: KubernetesLayer) -> None:

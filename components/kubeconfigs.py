@@ -16,10 +16,12 @@ ServiceAccount is deleted. Rotating it is deleting the Secret's resource
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 import yaml
 
+from components import certificates
 from components.config import Platform, TenantConfig
 from components.manifests import tenants
 
@@ -33,14 +35,30 @@ def output_name(tenant_name: str) -> str:
     return f"kubeconfig-{tenant_name}"
 
 
-def cluster_ca(admin_kubeconfig: str) -> str:
-    """The base64 ``certificate-authority-data`` of the (single) cluster in a kubeconfig."""
+def _first(kubeconfig: str, section: str, kind: str, field: str) -> str:
+    """``field`` of the first entry of a kubeconfig's ``section`` (a single-cluster,
+    single-user kubeconfig, as kubeadm prints it)."""
     try:
-        config = yaml.safe_load(admin_kubeconfig)
-        return str(config["clusters"][0]["cluster"]["certificate-authority-data"])
+        return str(yaml.safe_load(kubeconfig)[section][0][kind][field])
     except (yaml.YAMLError, KeyError, IndexError, TypeError):
         # The message never quotes the kubeconfig: it holds the admin's client key.
-        raise KubeconfigError("the cluster kubeconfig names no cluster with certificate-authority-data") from None
+        raise KubeconfigError(f"the cluster kubeconfig names no {kind} with {field}") from None
+
+
+def cluster_ca(admin_kubeconfig: str) -> str:
+    """The base64 ``certificate-authority-data`` of the (single) cluster in a kubeconfig."""
+    return _first(admin_kubeconfig, "clusters", "cluster", "certificate-authority-data")
+
+
+def client_certificate_expiry(admin_kubeconfig: str) -> str:
+    """When the (single) user's client certificate expires, RFC 3339 UTC: kubeadm signs
+    the admin's for one year (the stack output ``kubeconfigExpires``)."""
+    data = _first(admin_kubeconfig, "users", "user", "client-certificate-data")
+    try:
+        pem = base64.b64decode(data, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        raise KubeconfigError("the cluster kubeconfig's client-certificate-data is not base64 of a PEM certificate") from None
+    return certificates.not_after(certificates.pem_body(pem)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def token_from_secret_data(data: dict[str, Any] | None, secret: str) -> str:

@@ -102,6 +102,11 @@ class Lab:
         self.state.node(node)
         return NodeDirs(self.names.node_dir(node))
 
+    def _pin_host_keys(self) -> None:
+        """known_hosts from each node's own host key (in its seeded upper dir)."""
+        self.known_hosts_path.write_text("".join(known_hosts_line(spec.address, self.host_public_key(spec.name))
+                                                 for spec in self.nodes))
+
     def host_public_key(self, node: str) -> str:
         """The node's host key as an authorized_keys/known_hosts line: "ssh-ed25519 AAAA..."."""
         return public_key_line(self.node_dirs(node).upper / "etc/ssh/ssh_host_ed25519_key.pub")
@@ -139,16 +144,14 @@ class Lab:
             mount_lab_tmpfs(names)
             client_public_key = generate_key(self.client_key_path, f"som-lab-{self.lab_id}-client")
             netns.create_fabric(names, self.state.gateway, self.state.prefixlen)
-            known_hosts = []
             for spec in self.nodes:
                 dirs = self.node_dirs(spec.name)
                 dirs.create()
-                host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
-                known_hosts.append(known_hosts_line(spec.address, host_key))
+                seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
                 netns.create_node_network(names, spec, self.state.gateway, self.state.prefixlen)
                 cgroups.create(names, spec.name)
                 lifecycle.write_scripts(names, spec, self.state.gateway, self.state.prefixlen)
-            self.known_hosts_path.write_text("".join(known_hosts))
+            self._pin_host_keys()
             since = time.monotonic()
             for spec in self.nodes:
                 self._supplies[spec.name] = lifecycle.power_on(names, spec.name)
@@ -267,9 +270,7 @@ class Lab:
         dirs.create()
         client_public_key = public_key_line(Path(f"{self.client_key_path}.pub"))
         host_key = seed_node(dirs.upper, spec, self.nodes, client_public_key, self.state.python)
-        others = [line for line in self.known_hosts_path.read_text().splitlines(keepends=True)
-                  if not line.startswith(f"{spec.address} ")]
-        self.known_hosts_path.write_text("".join(others) + known_hosts_line(spec.address, host_key))
+        self._pin_host_keys()
         self.boot(node)
         return host_key
 

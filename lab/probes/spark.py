@@ -48,6 +48,16 @@ def spark_submit_client(image: SparkImage | None = None) -> Path:
     return venv / "bin" / "spark-submit"
 
 
+def client_environment(client: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment the spark-submit client runs in: the machine's Java, pyspark's
+    scripts first on PATH, and no SPARK_HOME or KUBECONFIG of the caller's to mislead it."""
+    environment = {**os.environ, **(extra or {}), "JAVA_HOME": JAVA_HOME,
+                   "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
+    environment.pop("SPARK_HOME", None)
+    environment.pop("KUBECONFIG", None)
+    return environment
+
+
 @dataclass
 class Job:
     """What a run left to look at: the client's exit, the driver's log, every pod of the
@@ -179,10 +189,7 @@ def run_job(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], te
             "--conf", "spark.kubernetes.driver.request.cores=500m",
             "--conf", "spark.kubernetes.executor.request.cores=500m",
             *confs, *application]
-    environment = {**os.environ, **(env or {}), "JAVA_HOME": JAVA_HOME,
-                   "PATH": f"{client.parent}:{JAVA_HOME}/bin:{os.environ['PATH']}"}
-    environment.pop("SPARK_HOME", None)
-    environment.pop("KUBECONFIG", None)
+    environment = client_environment(client, env)
     tenant_kubeconfig = work / "tenant-kubeconfig"
     tenant_kubeconfig.touch(mode=0o600)
     tenant_kubeconfig.write_text(outputs_with_secrets[f"kubeconfig-{tenant}"])

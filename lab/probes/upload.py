@@ -1,5 +1,5 @@
-"""A local application through the stack's upload path, on a lab cluster: the cluster
-half of ``spark.uploadPath``.
+"""A local application through the stack's upload path: the client half alone
+(``probe_upload``, no cluster) and on a lab cluster (``run_uploaded``).
 
 What it does as a site would: the platform team keeps the store's credentials in a
 Secret of the tenant's namespace (the tenant may not read Secrets; its pods may use
@@ -17,6 +17,7 @@ import json
 import secrets
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,11 @@ from ..images.spark.build import build as build_spark_image
 from ..images.spark.s3a import build as build_s3a_image
 from ..lab import Lab
 from ..services import registry
-from ..services.s3a import client_classpath, s3a_jars
+from ..services.objectstore import serve_argv
+from ..services.s3a import BUCKET, client_classpath, s3a_confs, s3a_jars
 from ..services.site import Site
 from .kubectl import Kubectl
-from .spark import JAVA_HOME, Job, run_job, spark_submit_client
+from .spark import JAVA_HOME, Job, client_environment, run_job, spark_submit_client
 
 SOURCE = Path(__file__).resolve().parent / "uploaded" / "UploadedApp.java"
 MAIN_CLASS = "UploadedApp"
@@ -95,3 +97,43 @@ def uploads(site: Site, lab: Lab) -> list[str]:
     listing = subprocess.run(lab.fabric_argv(["curl", "-sS", f"{site.store_endpoint}/{bucket}?list-type=2&prefix={prefix}"]),
                              capture_output=True, text=True, timeout=30, check=True).stdout
     return [part.split("</Key>")[0] for part in listing.split("<Key>")[1:]]
+
+
+@dataclass
+class UploadProbe:
+    """What the client half left: spark-submit's exit and log, and the store's listing."""
+
+    returncode: int
+    log: str
+    listing: str
+    seconds: float
+
+
+def probe_upload(netns: str, spark_submit: Path, gofakes3: Path, app_jar: Path, main_class: str) -> UploadProbe:
+    """The client half alone: gofakes3 and spark-submit (cluster mode, a local jar) inside
+    NETNS (made and deleted by the caller). No API server listens, so the job stops after
+    the upload, which the client does before it talks to the API server."""
+    port = "127.0.0.1:9000"
+    in_ns = ["ip", "netns", "exec", netns]
+    # gofakes3 checks no signature; S3A wants some credentials to sign with
+    env = client_environment(spark_submit, {"SPARK_DIST_CLASSPATH": client_classpath(),
+                                            "AWS_ACCESS_KEY_ID": "lab", "AWS_SECRET_ACCESS_KEY": "lab"})
+    store = subprocess.Popen([*in_ns, *serve_argv(gofakes3, port, BUCKET)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        started = time.monotonic()
+        submit = subprocess.run(
+            [*in_ns, str(spark_submit), "--master", "k8s://https://127.0.0.1:6443", "--deploy-mode", "cluster",
+             *s3a_confs(f"http://{port}", f"s3a://{BUCKET}/uploads"),
+             "--conf", "spark.kubernetes.container.image=lab/spark:probe",
+             "--conf", "spark.kubernetes.submission.waitAppCompletion=false",
+             "--class", main_class, str(app_jar)],
+            env=env, capture_output=True, text=True, timeout=300, check=False)
+        seconds = time.monotonic() - started
+        listing = subprocess.run([*in_ns, "curl", "-sS", f"http://{port}/{BUCKET}?list-type=2&prefix=uploads"],
+                                 capture_output=True, text=True, timeout=30, check=False).stdout
+    finally:
+        store.kill()
+        store.wait()
+    return UploadProbe(submit.returncode, submit.stdout + submit.stderr, listing, seconds)

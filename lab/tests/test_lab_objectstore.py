@@ -1,6 +1,6 @@
 """The upload path's parts: gofakes3 (built from its Go module) as the S3 store, the
 real spark-submit uploading a local application jar there through S3A
-(lab/services/objectstore.py, lab/services/s3a.py), the lab stack's settings that point
+(lab/services/objectstore.py, lab/services/s3a.py, lab/probes/upload.py), the lab stack's settings that point
 at the store, and the S3A layer of the Spark image (lab/images/spark/s3a.py). The
 cluster half (driver and executors fetching the jar on a lab cluster) is in
 tests/e2e/test_real_spark.py."""
@@ -14,18 +14,16 @@ from pathlib import Path
 
 import pytest
 
-
 from components.manifests.spark import UPLOAD_PATH_KEY, spark_conf
 from lab.create.stack import site_settings
 from lab.images.rootfs import EPOCH
 from lab.images.spark.s3a import layer_members, write_layer
+from lab.probes.spark import JAVA_HOME
 from lab.probes.upload import CREDENTIALS, SECRET, secret_confs, secret_manifest
 from lab.services.objectstore import gofakes3_spec, serve_argv
 from lab.services.s3a import ARTIFACTS, s3a_confs
 from lab.services.site import STORE_PORT, site_for
 from tests.factories import load, valid_config
-
-JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 
 def test_gofakes3_is_built_from_its_command_at_an_exact_version() -> None:
@@ -99,13 +97,13 @@ def _app_jar(work: Path) -> Path:
 def test_spark_submit_uploads_a_local_jar_to_the_store(tmp_path: Path) -> None:
     from lab.probes.spark import spark_submit_client
     from lab.services.objectstore import gofakes3_binary
-    from lab.services.s3a import probe_upload
+    from lab.probes.upload import probe_upload
 
     netns = f"som-s3probe-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", netns], check=True, timeout=30)
     try:
         subprocess.run(["ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"], check=True, timeout=30)
-        probe = probe_upload(netns, spark_submit_client(), JAVA_HOME, gofakes3_binary(), _app_jar(tmp_path), "LocalApp")
+        probe = probe_upload(netns, spark_submit_client(), gofakes3_binary(), _app_jar(tmp_path), "LocalApp")
     finally:
         subprocess.run(["ip", "netns", "del", netns], check=False, timeout=30)
     print(f"\nupload probe: spark-submit exit {probe.returncode} after {probe.seconds:.1f}s")

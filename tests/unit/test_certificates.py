@@ -8,7 +8,8 @@ import base64
 import pytest
 import yaml
 
-from components.certificates import CertificateError, kubeconfig_expiry, not_after, pem_body
+from components.certificates import CertificateError, not_after, pem_body
+from components.kubeconfigs import KubeconfigError, client_certificate_expiry
 
 # Public certificates only (their keys were thrown away), made with
 #   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days N
@@ -45,8 +46,8 @@ def kubeconfig(certificate: str) -> str:
 
 
 def test_the_expiry_is_the_one_openssl_prints() -> None:
-    assert kubeconfig_expiry(kubeconfig(ONE_YEAR)) == "2027-12-04T04:43:31Z"
-    assert kubeconfig_expiry(kubeconfig(CENTURY)) == "2126-11-10T04:43:31Z"
+    assert client_certificate_expiry(kubeconfig(ONE_YEAR)) == "2027-12-04T04:43:31Z"
+    assert client_certificate_expiry(kubeconfig(CENTURY)) == "2126-11-10T04:43:31Z"
 
 
 def test_a_utc_time_year_from_50_on_is_in_the_1900s() -> None:
@@ -59,8 +60,8 @@ def test_a_utc_time_year_from_50_on_is_in_the_1900s() -> None:
 
 @pytest.mark.parametrize("text", ["", "users: []", "users: [{user: {token: abc}}]", "::: not yaml"])
 def test_a_kubeconfig_without_a_client_certificate_is_refused_without_quoting_it(text: str) -> None:
-    with pytest.raises(CertificateError) as refused:
-        kubeconfig_expiry(text)
+    with pytest.raises(KubeconfigError) as refused:
+        client_certificate_expiry(text)
     assert "abc" not in str(refused.value)
 
 
