@@ -16,7 +16,8 @@ from pulumi_command import remote
 
 from components.config import NodeConfig, Platform
 from components.steps import Step, edges, steps_for
-from components.vocabulary import KUBEADM_INIT, NODE_REGISTERED, SECRET_STEPS
+from components.steps.certificates import Report, earliest, parse_report
+from components.vocabulary import CERTIFICATES, NODE_REGISTERED, SECRET_STEPS
 
 # Connection settings that keep a dead host from hanging `pulumi up` (pulumi-command
 # issue 199) while riding out a reboot or a busy sshd (MaxStartups) on the control plane.
@@ -65,12 +66,15 @@ class Node(pulumi.ComponentResource):
 class Cluster(pulumi.ComponentResource):
     """The kubeadm cluster on the stack's nodes.
 
-    Outputs: ``kubeconfig`` (secret, server set to the API endpoint) and ``registered``,
-    per joining node the command after which its Node object exists (the Kubernetes layer
-    patches Nodes, so each patch depends on its node's).
+    Outputs: ``kubeconfig`` (secret, server set to the API endpoint; the one the latest
+    certificates check left), ``certificates_expire`` (plain: the first control-plane
+    certificate's expiry) and ``registered``, per joining node the command after which
+    its Node object exists (the Kubernetes layer patches Nodes, so each patch depends on
+    its node's).
     """
 
     kubeconfig: pulumi.Output[str]
+    certificates_expire: pulumi.Output[str]
 
     def __init__(
         self,
@@ -90,8 +94,12 @@ class Cluster(pulumi.ComponentResource):
             commands[key] = self._command(by_key[key], [commands[source] for source in after], commands)
         for node in self.nodes.values():
             node.finish()
-        (init,) = [command for (_, step), command in commands.items() if step == KUBEADM_INIT]
-        self.kubeconfig = pulumi.Output.secret(init.stdout)
+        checks = [command for (node, step), command in commands.items() if step == CERTIFICATES]
+        reports = pulumi.Output.all(*(command.stdout for command in checks)).apply(_reports)
+        first = commands[(platform.init_node.name, CERTIFICATES)]
+        self.kubeconfig = pulumi.Output.secret(first.stdout.apply(lambda out: parse_report(out).kubeconfig if out else None))
+        # a date is no secret: a site alerts on it
+        self.certificates_expire = pulumi.Output.unsecret(reports.apply(lambda found: earliest(found) if found else None))
         self.registered = {node: command for (node, step), command in commands.items() if step == NODE_REGISTERED}
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
@@ -115,6 +123,7 @@ class Cluster(pulumi.ComponentResource):
             # The previous stdout in the delete command's environment breaks deletes when
             # large and leaks it when secret (pulumi-command issue 430); scripts need none.
             add_previous_output_in_env=False,
+            triggers=list(step.triggers) or None,
             logging=remote.Logging.NONE if secret else remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(
                 parent=owner,
@@ -125,3 +134,8 @@ class Cluster(pulumi.ComponentResource):
         owner.commands[step.name] = command
         return command
 
+
+
+def _reports(stdouts: list[str | None]) -> list[Report]:
+    # empty only where no cluster exists (program tests under mocks): the step always prints
+    return [parse_report(out) for out in stdouts if out]

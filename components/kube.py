@@ -34,7 +34,7 @@ from components import kubeconfigs, manifests
 from components.config import Platform, TenantConfig
 from components.manifests import tenants
 from components.manifests.meta import Object, key
-from components.outputs import KUBECONFIG_EXPIRES_OUTPUT, KUBECONFIG_OUTPUT, contract
+from components.outputs import CERTIFICATES_EXPIRE_OUTPUT, KUBECONFIG_EXPIRES_OUTPUT, KUBECONFIG_OUTPUT, contract
 
 LAYER_TYPE = "spark-on-metal:kubernetes:Layer"
 TENANT_TYPE = "spark-on-metal:kubernetes:Tenant"
@@ -154,13 +154,16 @@ def _expiry(admin_kubeconfig: str | None) -> str | None:
     return kubeconfigs.client_certificate_expiry(admin_kubeconfig) if admin_kubeconfig else None
 
 
-def export_outputs(platform: Platform, kubeconfig: pulumi.Input[str], layer: KubernetesLayer) -> None:
-    """The stack outputs: the contract (components/outputs.py), the secret admin kubeconfig
-    and one secret kubeconfig per tenant (``kubeconfig-<tenant>``)."""
+def export_outputs(
+    platform: Platform, kubeconfig: pulumi.Input[str], certificates_expire: pulumi.Input[str], layer: KubernetesLayer
+) -> None:
+    """The stack outputs: the contract (components/outputs.py), the secret admin kubeconfig,
+    the credentials' expiry dates and one secret kubeconfig per tenant (``kubeconfig-<tenant>``)."""
     for name, value in contract(platform).items():
         pulumi.export(name, value)
     pulumi.export(KUBECONFIG_OUTPUT, pulumi.Output.secret(kubeconfig))
-    # a date is no secret: a site alerts on it while nothing renews the certificate
+    # dates are no secrets: a site alerts on them should the monthly renewal check not run
     pulumi.export(KUBECONFIG_EXPIRES_OUTPUT, pulumi.Output.unsecret(pulumi.Output.from_input(kubeconfig).apply(_expiry)))
+    pulumi.export(CERTIFICATES_EXPIRE_OUTPUT, certificates_expire)
     for tenant in platform.config.tenants:
         pulumi.export(kubeconfigs.output_name(tenant.name), tenant_kubeconfig(platform, tenant, kubeconfig, layer))

@@ -24,6 +24,9 @@ CONTRACT_VERSION = 1
 KUBECONFIG_OUTPUT = "kubeconfig"  # secret; exported by the shell, not part of this function
 # When that kubeconfig's client certificate expires (RFC 3339, UTC); plain, by the shell.
 KUBECONFIG_EXPIRES_OUTPUT = "kubeconfigExpires"
+# When the first control-plane certificate kubeadm manages expires, after the latest
+# renewal check (RFC 3339, UTC); plain, by the shell.
+CERTIFICATES_EXPIRE_OUTPUT = "controlPlaneCertificatesExpire"
 
 
 def _network(platform: Platform) -> dict[str, str]:

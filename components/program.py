@@ -53,4 +53,4 @@ def main() -> None:
     # Each node's patch waits for that node's registration only, not for every join.
     registered = {name: [command] for name, command in cluster.registered.items()}
     layer = KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered)
-    export_outputs(platform, cluster.kubeconfig, layer)  # the contract (README.md, "Stack outputs") and the secret kubeconfigs
+    export_outputs(platform, cluster.kubeconfig, cluster.certificates_expire, layer)  # the contract (README.md, "Stack outputs") and the secret kubeconfigs

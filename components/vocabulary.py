@@ -34,8 +34,9 @@ KUBEADM_INIT = "kubeadm-init"
 JOIN_CREDENTIALS = "join-credentials"
 KUBEADM_JOIN = "kubeadm-join"
 NODE_REGISTERED = "node-registered"
+CERTIFICATES = "certificates"
 # Steps whose stdin or stdout carries credentials: logging off, stdout a secret output.
-SECRET_STEPS = frozenset({KUBEADM_INIT, JOIN_CREDENTIALS, KUBEADM_JOIN})
+SECRET_STEPS = frozenset({KUBEADM_INIT, JOIN_CREDENTIALS, KUBEADM_JOIN, CERTIFICATES})
 
 
 def step_resource_name(node: str, step: str) -> str:

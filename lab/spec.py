@@ -125,10 +125,16 @@ def new_lab_id() -> str:
     return secrets.token_hex(3)
 
 
-def default_nodes(count: int, subnet: str = DEFAULT_SUBNET) -> list[LabNodeSpec]:
-    """cp1, w1, w2, ... at .11, .12, .13 ... of the subnet: the CLI's default lab."""
+CONTROL_PLANE_PREFIX = "cp"  # a lab node so named is a control plane in the lab's stack
+
+
+def default_nodes(count: int, subnet: str = DEFAULT_SUBNET, control_planes: int = 1) -> list[LabNodeSpec]:
+    """cp1, w1, w2, ... at .11, .12, .13 ... of the subnet: the CLI's default lab; with
+    ``control_planes`` > 1, cp1, cp2, ... first, then the workers."""
+    if not 1 <= control_planes <= count:
+        raise ValueError(f"{control_planes} control planes in a lab of {count} nodes: give 1 to {count}")
     network = ipaddress.IPv4Network(subnet)
-    names = ["cp1"] + [f"w{i}" for i in range(1, count)]
+    names = [f"{CONTROL_PLANE_PREFIX}{i}" for i in range(1, control_planes + 1)] + [f"w{i}" for i in range(1, count - control_planes + 1)]
     return [
         LabNodeSpec(name, str(network.network_address + FIRST_HOST_OFFSET + i))
         for i, name in enumerate(names[:count])

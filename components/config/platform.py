@@ -5,6 +5,7 @@ Platform, after every check passed."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from components.config.fields import kubernetes_version as _kubernetes_version
 from components.config.fields import minor_name as _minor_name
 from components.config.fields import unset_if_empty as _unset_if_empty
 from components.config.sections import (
-    AptSource, CgroupV1, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting,
+    AptSource, CertificatesConfig, CgroupV1, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting,
     SparkConfig, TenantConfig, pkgs_k8s_io,
 )
 from components.versions import KubernetesVersion, Release, coredns_image, kubeadm_image
@@ -77,6 +78,7 @@ class PlatformConfig(Model):
     kube_proxy: KubeProxyConfig = Field(default_factory=KubeProxyConfig, description="kube-proxy settings.")
     registry_mirrors: tuple[RegistryMirror, ...] = Field(default=(), description="Registry mirrors for containerd (tenant images too), one per registry.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="What Spark jobs are submitted with.")
+    certificates: CertificatesConfig = Field(default_factory=CertificatesConfig, description="Renewal of the control planes' certificates.")
 
 
 # ---------------------------------------------------------------------------- validated view
@@ -89,9 +91,12 @@ class Platform:
     a Platform may assume the configuration is consistent.
     """
 
-    def __init__(self, config: PlatformConfig, stack: str):
+    def __init__(self, config: PlatformConfig, stack: str, today: date):
         self.config = config
         self.stack = stack
+        # The day of the run: time-bound decisions (end of life, the certificates check's
+        # month) are functions of it, never of a clock read inside the core.
+        self.today = today
 
     @cached_property
     def version(self) -> KubernetesVersion:

@@ -194,6 +194,17 @@ class TenantConfig(Model):
         return "=".join(self.label)
 
 
+class CertificatesConfig(Model):
+    """When the control planes' certificates are renewed (components/steps/certificates.py)."""
+
+    renew_before_days: Whole = Field(
+        default=90,
+        ge=32,
+        le=3650,
+        description="Renew kubeadm's control-plane certificates and the admin kubeconfig (valid one year) once the first expires within this many days; checked by the first up of each month, so at least 32.",
+    )
+
+
 class DnsConfig(Model):
     """CoreDNS on the host network of the DNS-role nodes (see DESIGN.md, DNS)."""
 

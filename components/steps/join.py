@@ -5,9 +5,20 @@ that node joins (kubeadm's init token lives 24 hours; a node added next month ne
 fresh one), with the CA pinned by its public-key hash. The token is minted for the
 machine with that host key (its fingerprint is in the step and in the token's
 description): a reinstalled host, whose new key is set in the stack, gets a fresh token
-on the next ``up`` and joins with it, however old the first one is. The three steps per node depend
-only on ``kubeadm init`` and on that node's own preparation, so joins run in parallel
-and the critical path does not grow with the number of nodes.
+on the next ``up`` and joins with it, however old the first one is.
+
+The token has no expiry, so a join that failed and is retried days later (the engine
+re-runs a failed create, not the credentials it read) still works without ``--replace``;
+``node-registered`` deletes the node's tokens once it has joined, and removing the node
+from the stack deletes them too. A control plane also needs the cluster's certificates:
+kubeadm's ``upload-certs`` Secret, encrypted with a certificate key derived from the
+cluster CA's private key (the same for every control plane, so parallel or repeated
+uploads never strand a join) and detached from kubeadm's two-hour token so it outlives it.
+
+A worker's three steps depend only on ``kubeadm init`` and on that node's own
+preparation, so workers join in parallel and the critical path does not grow with the
+number of workers. Control planes join one at a time, each once the one before it has
+registered: each join adds an etcd member, and two at once can leave etcd without quorum.
 
 Removal runs in reverse: ``node-registered`` (drain, delete the Node object) before
 ``kubeadm-join`` (kubeadm reset on the node) before ``host-network`` (address back on
@@ -22,7 +33,7 @@ from components.hostfiles import kubeadm
 from components.steps.step import HostEdit, Step
 from components.vocabulary import JOIN_CREDENTIALS, KUBEADM_JOIN, NODE_REGISTERED
 
-TOKEN_TTL_SECONDS = 3600
+CERTS_SECRET = "kubeadm-certs"  # kubeadm's constants.KubeadmCertsSecret
 REGISTRATION_TIMEOUT_SECONDS = 600
 DRAIN_TIMEOUT_SECONDS = 600
 
@@ -31,18 +42,25 @@ def _joins(platform: Platform, node: NodeConfig) -> bool:
     return node in platform.joining_nodes
 
 
+def _serial(node: NodeConfig) -> str:
+    """Control planes join one at a time (each adds an etcd member; the anchors serialize
+    them too); workers join in parallel."""
+    return "control-plane" if node.is_control_plane else ""
+
+
 def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
     if not _joins(platform, node):
         return None
     return Step(
         name=JOIN_CREDENTIALS,
         node=node.name,
+        serial=_serial(node),
         runs_on=platform.init_node.name,
-        templates=("join-credentials.sh",),
+        templates=("join-tokens.sh", "join-credentials.sh"),
         variables={
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
             "INIT_CONFIG": kubeadm.INIT_CONFIG,
-            "TOKEN_TTL_SECONDS": TOKEN_TTL_SECONDS,
+            "CERTS_SECRET": CERTS_SECRET,
             "JOIN_AS": "control-plane" if node.is_control_plane else "worker",
             "JOINING_HOST": ssh_keys.fingerprint(node.ssh_host_key),
         },
@@ -77,10 +95,13 @@ def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
     return Step(
         name=NODE_REGISTERED,
         node=node.name,
+        serial=_serial(node),
         runs_on=platform.init_node.name,
-        templates=("node-registered.sh",),
+        templates=("join-tokens.sh", "node-registered.sh"),
         variables={
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
+            # a rejoin with a new host key runs this again: it deletes the fresh token
+            "JOINING_HOST": ssh_keys.fingerprint(node.ssh_host_key),
             "REGISTRATION_TIMEOUT_SECONDS": REGISTRATION_TIMEOUT_SECONDS,
             "DRAIN_TIMEOUT_SECONDS": DRAIN_TIMEOUT_SECONDS,
         },

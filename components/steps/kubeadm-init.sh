@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154
-# Inputs: ADMIN_CONF API_SERVER_URL CONTROLLERS_TIMEOUT_SECONDS INIT_CONFIG
-# Step kubeadm-init (values above). stdout: the admin kubeconfig, server set to the API endpoint.
+# Inputs: ADMIN_CONF CONTROLLERS_TIMEOUT_SECONDS INIT_CONFIG
+# Step kubeadm-init (values above). The admin kubeconfig is printed by the certificates
+# step, after its check: the output is then always the current one.
 
 # kube-controller-manager's controllers run once it holds the leader lease; its
 # serviceaccounts controller then creates "default" in every namespace.
@@ -20,7 +21,6 @@ som_apply() {
     som_log "control plane initialised"
   fi
   som_wait_for_controllers
-  sed -E "s|^( *server: ).*|\1$API_SERVER_URL|" "$ADMIN_CONF"
 }
 
 som_remove() {

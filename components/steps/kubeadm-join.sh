@@ -10,20 +10,16 @@ som_apply() {
     som_log "already joined; kubeadm join not re-run"
     return 0
   fi
-  local key value token="" hash="" certificate_key="" expires=0 config
+  local key value token="" hash="" certificate_key="" config
   while IFS='=' read -r key value; do
     case "$key" in
       token) token=$value ;;
       ca_cert_hash) hash=$value ;;
       certificate_key) certificate_key=$value ;;
-      expires) expires=$value ;;
     esac
   done < <(som_secret_join_credentials)
   if [ -z "$token" ] || [ -z "$hash" ]; then
     som_die "no join credentials were handed to this step"
-  fi
-  if [ "$(date +%s)" -ge "$expires" ]; then
-    som_die "the bootstrap token minted for $SOM_NODE has expired; mint a new one with: pulumi up --replace <URN of $SOM_NODE-join-credentials> (pulumi stack --show-urns)"
   fi
   config=$(umask 077 && mktemp "$JOIN_CONFIG.XXXXXX")
   # shellcheck disable=SC2064 # expand now: the trap must remove this very file

@@ -1,8 +1,8 @@
-"""Step kubeadm-init: the first control-plane node; prints the cluster's kubeconfig.
+"""Step kubeadm-init: the first control-plane node.
 
-The kubeconfig is the step's only stdout (kubeadm's own output goes to stderr with
-tokens redacted), so the Pulumi shell can mark stdout secret and pass it on as the
-cluster's kubeconfig without scraping anything.
+kubeadm's own output goes to stderr with tokens redacted; the step prints nothing. The
+admin kubeconfig comes from the certificates step that follows (components/steps/
+certificates.py), so the stack's output is the one its latest renewal left.
 
 The step ends only once kube-controller-manager runs its controllers (the ``default``
 ServiceAccount exists: its serviceaccounts controller made it, and the token controller
@@ -32,7 +32,6 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
         variables={
             "INIT_CONFIG": kubeadm.INIT_CONFIG,
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
-            "API_SERVER_URL": platform.api_server_url,
             "CONTROLLERS_TIMEOUT_SECONDS": CONTROLLERS_TIMEOUT_SECONDS,
         },
         files=(kubeadm.init_file(platform), kubeadm.admission_file()),

@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2154
 # Inputs: ADMIN_CONF DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
 # Step node-registered (values above), on the first control plane for node $SOM_NODE.
-# apply: wait until the Node object exists (what the Kubernetes layer patches).
+# apply: wait until the Node object exists (what the Kubernetes layer patches), then
+# delete the node's bootstrap tokens: it has joined, and they do not expire.
 # remove: drain the node and delete its Node object, before kubeadm reset runs on it.
 
 kubectl_admin() {
@@ -13,6 +14,7 @@ som_apply() {
     "node $SOM_NODE did not register within ${REGISTRATION_TIMEOUT_SECONDS}s: see 'journalctl -u kubelet' on $SOM_NODE" \
     kubectl_admin get node "$SOM_NODE"
   som_log "node $SOM_NODE is registered"
+  som_delete_join_tokens "$(som_join_token_prefix)"
 }
 
 som_remove() {

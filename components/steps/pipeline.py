@@ -3,19 +3,22 @@
 Each phase names its step, the function that builds that step for a node (None where the
 step does not concern the node), the steps it runs after and the steps whose output it
 reads. Everything not ordered by an edge runs in parallel: every node prepares at once,
-and every joining node joins at once once ``kubeadm init`` is done. The Pulumi shell
+and every worker joins at once once ``kubeadm init`` is done; control planes join, and
+check their certificates, one after another (a step's serial group). The Pulumi shell
 (components/cluster.py) only loops over :func:`edges`; ``render`` draws :func:`mermaid`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from graphlib import TopologicalSorter
 from typing import Callable, Literal
 
 from components.config import NodeConfig, Platform
-from components.steps import host_network, join, kubeadm_init, prepare_host
+from components.steps import certificates, host_network, join, kubeadm_init, prepare_host
 from components.steps.step import Step
 from components.vocabulary import (
+    CERTIFICATES,
     HOST_NETWORK,
     JOIN_CREDENTIALS,
     KUBEADM_INIT,
@@ -30,10 +33,13 @@ StepBuilder = Callable[[Platform, NodeConfig], Step | None]
 
 @dataclass(frozen=True)
 class After:
-    """An edge: ``step`` of the same node (``"own"``) or of every node that has it (``"every"``)."""
+    """An edge: ``step`` of the same node (``"own"``; ``"own-if-any"`` where not every
+    node has it), of every node that has it (``"every"``), or of the nearest node before
+    this one, in the stack's order, whose ``step`` is in this step's serial group
+    (``"previous"``: one node at a time; no edge for a step outside any group)."""
 
     step: str
-    scope: Literal["own", "every"] = "own"
+    scope: Literal["own", "own-if-any", "every", "previous"] = "own"
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,20 @@ PIPELINE: tuple[Phase, ...] = (
     Phase(PREPARE_HOST, prepare_host.step, doc="every node: swap, kernel, containerd, pinned packages, images"),
     Phase(HOST_NETWORK, host_network.step, (After(PREPARE_HOST),), doc="every node: macvlan sub-interface, CNI, forwarding, resolv.conf"),
     Phase(KUBEADM_INIT, kubeadm_init.step, (After(HOST_NETWORK),), doc="the first control plane: kubeadm init, prints the kubeconfig"),
-    Phase(JOIN_CREDENTIALS, join.credentials_step, (After(KUBEADM_INIT, "every"),), doc="on the first control plane, per joining node: token, CA hash"),
-    Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node, in parallel: kubeadm join"),
+    Phase(
+        JOIN_CREDENTIALS,
+        join.credentials_step,
+        (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous")),
+        doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered",
+    ),
+    Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
     Phase(NODE_REGISTERED, join.registered_step, (After(KUBEADM_JOIN),), doc="on the first control plane, per joining node: wait; drain on removal"),
+    Phase(
+        CERTIFICATES,
+        certificates.step,
+        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any"), After(CERTIFICATES, "previous")),
+        doc="every control plane, one at a time, monthly: renew certificates when due; prints the admin kubeconfig",
+    ),
 )
 PHASES = {phase.name: phase for phase in PIPELINE}
 STEP_NAMES = tuple(PHASES)
@@ -85,20 +102,35 @@ def steps_by_host(platform: Platform) -> dict[str, list[Step]]:
 
 
 def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """``(node, step) -> the (node, step) pairs it runs after``, for every step built."""
+    """``(node, step) -> the (node, step) pairs it runs after``, for every step built, in
+    an order where each step comes after every step it runs after (the shell creates
+    commands in this order)."""
     built = {(step.node, step.name) for step in steps}
+    node_order = list(dict.fromkeys(step.node for step in steps))
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for step in steps:
         before: list[tuple[str, str]] = []
         for edge in PHASES[step.name].after:
-            if edge.scope == "own":
-                if (step.node, edge.step) not in built:
+            if edge.scope in ("own", "own-if-any"):
+                if (step.node, edge.step) in built:
+                    before.append((step.node, edge.step))
+                elif edge.scope == "own":
                     raise ValueError(f"{step.resource_name} runs after {edge.step} of its node, which has none")
-                before.append((step.node, edge.step))
+            elif edge.scope == "previous":
+                before += _previous(step, edge.step, steps, node_order)
             else:
                 before += [(other.node, other.name) for other in steps if other.name == edge.step]
         graph[(step.node, step.name)] = before
-    return graph
+    return {key: graph[key] for key in TopologicalSorter(graph).static_order()}
+
+
+def _previous(step: Step, name: str, steps: tuple[Step, ...], node_order: list[str]) -> list[tuple[str, str]]:
+    """The ``name`` step of the nearest node before ``step``'s in its serial group."""
+    if not step.serial:
+        return []
+    position = node_order.index(step.node)
+    group = [other for other in steps if other.name == name and other.serial == step.serial and node_order.index(other.node) < position]
+    return [(max(group, key=lambda other: node_order.index(other.node)).node, name)] if group else []
 
 
 def mermaid(platform: Platform) -> list[str]:

@@ -54,6 +54,12 @@ class Step:
     # Steps whose stdout this one reads at deploy time (secret: its credentials).
     reads: tuple[str, ...] = ()
     edits: tuple[HostEdit, ...] = ()
+    # Values whose change runs the step again although its script is the same (the
+    # certificates check's month): what the Pulumi shell passes as the command's triggers.
+    triggers: tuple[str, ...] = ()
+    # Steps of one phase in the same serial group run one node after another (pipeline
+    # edges with scope "previous"): control planes join, and restart, one at a time.
+    serial: str = ""
 
     @property
     def all_files(self) -> tuple[HostFile, ...]:

@@ -44,4 +44,4 @@ def load_platform(
     problems = [*earlier, *found, *run(CHECKS, settings)]
     if problems:
         raise ConfigError(problems)
-    return Platform(platform_config(settings), stack)
+    return Platform(platform_config(settings), stack, settings["today"])

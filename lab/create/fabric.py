@@ -9,7 +9,7 @@ from .run import BringUp
 
 def run(state: BringUp) -> None:
     options = state.options
-    lab = Lab(options.subnet, options.gateway, default_nodes(options.nodes, options.subnet),
+    lab = Lab(options.subnet, options.gateway, default_nodes(options.nodes, options.subnet, options.control_planes),
               lab_id=state.lab_id)
     lab.up()
     lab.detach()  # the bring-up's own failure handling removes it (run.py)

@@ -15,9 +15,11 @@ from ..spec import DEFAULT_GATEWAY, DEFAULT_SUBNET, new_lab_id
 
 @dataclass(frozen=True)
 class Options:
-    """What to bring up: node count (1 control plane, the rest workers), network, stack."""
+    """What to bring up: node count (``control_planes`` of them control planes, the rest
+    workers), network, stack."""
 
     nodes: int = 3
+    control_planes: int = 1
     subnet: str = DEFAULT_SUBNET
     gateway: str = DEFAULT_GATEWAY
     stack: str = "dev"

@@ -3,7 +3,8 @@
 The stack file stays the source of the settings (network, version, tenants); the lab
 replaces only what it decides: each node's pinned host key (generated at lab up), the
 SSH key (the lab's client key, set as a secret from stdin), and, for a lab larger than
-the stack, extra workers (joining the first tenant). Every other setting is the stack
+the stack, extra nodes: control planes (named ``cp<n>``) and workers (joining the first
+tenant). Every other setting is the stack
 file's. The CLI then runs inside the lab's fabric namespace, the only place the lab's
 addresses are reachable.
 """
@@ -18,6 +19,7 @@ import yaml
 
 from lab import Lab
 
+from ..spec import CONTROL_PLANE_PREFIX
 from .cli import Toolchain
 from .workspace import PROJECT_ROOT, Workspace
 
@@ -46,8 +48,9 @@ def lab_settings(
     lab_nodes: list[tuple[str, str, str]], nodes: list[dict[str, Any]], tenants: list[dict[str, Any]]
 ) -> list[Setting]:
     """Settings for lab nodes given as (name, address, host key): a stack node of that
-    name gets the lab's address and key; other lab nodes are appended as workers of the
-    first tenant. Stack nodes the lab lacks are left for the caller to remove."""
+    name gets the lab's address and key; other lab nodes are appended, as control planes
+    when named so (``cp<n>``), else as workers of the first tenant. Stack nodes the lab
+    lacks are left for the caller to remove."""
     index = {node["name"]: i for i, node in enumerate(nodes)}
     settings: list[Setting] = []
     appended = 0
@@ -58,8 +61,10 @@ def lab_settings(
         else:
             i = len(nodes) + appended
             appended += 1
-            settings += [Setting(f"{PROJECT}:nodes[{i}].name", name), Setting(f"{PROJECT}:nodes[{i}].roles[0]", "worker")]
-            if tenants:
+            control_plane = name.startswith(CONTROL_PLANE_PREFIX)
+            role = "control-plane" if control_plane else "worker"
+            settings += [Setting(f"{PROJECT}:nodes[{i}].name", name), Setting(f"{PROJECT}:nodes[{i}].roles[0]", role)]
+            if tenants and not control_plane:
                 settings.append(Setting(f"{PROJECT}:tenants[0].nodes[{tenant_nodes}]", name))
                 tenant_nodes += 1
         settings += [Setting(f"{PROJECT}:nodes[{i}].address", address), Setting(f"{PROJECT}:nodes[{i}].sshHostKey", host_key)]

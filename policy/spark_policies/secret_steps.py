@@ -1,6 +1,6 @@
 """Rule: remote commands that carry cluster credentials never show them.
 
-kubeadm-init prints the admin kubeconfig, join-credentials prints a bootstrap token and
+certificates prints the admin kubeconfig, join-credentials prints a bootstrap token and
 the CA hash, kubeadm-join receives them on stdin. pulumi-command logs stdout/stderr by
 default and stores ``stdout`` in the state in clear unless it is a secret output, and a
 command line is echoed in error messages, stored in clear and visible in ``ps``.

@@ -1,5 +1,6 @@
 """A real cluster's life through the real Pulumi CLI: faults on the first runs, re-applied
-steps, the host trick's negative control, and a worker taken out of the stack.
+steps, the host trick's negative control, a certificate renewal, and a worker taken out
+of the stack.
 
 What tests/e2e/test_real_cluster.py does not show: that a failed ``pulumi up`` names the node
 and the step and the next ``up`` converges from what it left; that a machine presenting
@@ -19,35 +20,33 @@ changes the cluster and runs last (file order).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from tests.realcluster import (
+    BOOTSTRAP_TOKEN_TYPE, COMMAND_TYPE, PROJECT, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, up,
+)
+
 pytestmark = [
     pytest.mark.realcluster,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-PROJECT = "spark-on-metal"
 TENANT = "analytics"
 SWAPPED, BROKEN, REMOVED, REINSTALLED = "w1", "w1", "w2", "w1"
 # A directory prepare-host creates (containerd's config goes there before containerd is
 # installed); a regular file in its place makes the step's first write fail.
 BLOCKED_DIR = "/etc/containerd"
-COMMAND_TYPE = "command:remote:Command"
 POD_TIMEOUT = 120.0
 NOT_READY_TIMEOUT = 240.0  # the node lifecycle controller's grace period (50 s) and its sync
 READY_TIMEOUT = 300.0
-BOOTSTRAP_TOKEN_TYPE = "bootstrap.kubernetes.io/token"
-TIMEOUT = 30 * 60.0
 # What a deployment writes on a host (the lab's own bookkeeping excluded).
 STATE_ROOTS = ("etc", "usr/local", "var/lib/spark-on-metal", "opt/cni")
 IGNORED = ("var/log/som-lab", "usr/local/lib/som-lab")
@@ -89,49 +88,13 @@ def node_index(workspace: Any, name: str) -> int:
     return [node["name"] for node in nodes].index(name)
 
 
-def up(state: Any, operation: str = "up") -> tuple[dict[str, Any], str]:
-    """``operation`` of the lab's stack in the fabric (as lab/create runs it), with the
-    program the stack was set up with: the workspace's copy of components/, frozen at
-    the bring-up, so that edits to the checkout during the module's minutes of runs do
-    not show up as changes between runs. lab/ itself comes from the checkout."""
-    from lab.create.pulumi_up import child_argv
-    from lab.driver.workspace import PROJECT_ROOT
-
-    project = state.workspace_dir / "project"
-    log = state.workspace_dir / f"pulumi-{operation}.log"
-    with log.open("w") as out:
-        done = subprocess.run(state.lab.fabric_argv(child_argv(state.workspace_dir, state.options.stack, operation)),
-                              cwd=project, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-                              stdout=subprocess.PIPE, stderr=out, text=True, timeout=TIMEOUT, check=False)
-    try:
-        return json.loads(done.stdout), log.read_text()
-    except json.JSONDecodeError:
-        raise AssertionError(f"the driver exited {done.returncode} without a summary: {log.read_text()[-3000:]}") from None
-
-
-def created_commands(log: str) -> set[str]:
-    """The remote commands the CLI reported created in one run's output."""
-    return set(re.findall(rf"{COMMAND_TYPE} (\S+) created", log))
-
-
-def failed_steps(result: dict[str, Any]) -> dict[str, str]:
-    """Resource name -> the engine's error for it."""
-    return {urn.rsplit("::", 1)[-1]: message for urn, message in result["failed"].items()}
 
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[Runs]:
-    from lab.cleanup import remove_lab
-    from lab.create import Options, bring_up
-    from lab.create.actions import ACTIONS
-    from lab.create import ready
     from lab.probes import stack_workspace
-    from lab.spec import new_lab_id
 
-    lab_id = new_lab_id()
-    until_stack = [action for action in ACTIONS if action.name in ("fabric", "mirrors", "node-image", "stack")]
-    try:
-        state = bring_up(Options(nodes=3, lab_id=lab_id), until_stack)
+    with lab_until_stack(nodes=3) as state:
         lab, workspace = state.lab, stack_workspace(state.workspace_dir)
         record = Runs(state)
         key = f"{PROJECT}:nodes[{node_index(workspace, SWAPPED)}].sshHostKey"
@@ -151,16 +114,11 @@ def runs() -> Iterator[Runs]:
         lab.node_exec(BROKEN, ["rm", "-f", BLOCKED_DIR])
 
         # 3. restored: the next run converges, and a preview then plans nothing
-        record.converged, record.converged_log = up(state)
-        if record.converged["ok"]:
-            ready.run(state)
-        record.preview, record.preview_log = up(state, "preview")
-        print(f"\nlab {lab_id}: bring-up to the stack {json.dumps({k: round(v, 1) for k, v in state.seconds.items()})}; "
+        record.converged, record.converged_log, record.preview, record.preview_log = converge(state)
+        print(f"\nlab {state.lab_id}: bring-up to the stack {json.dumps({k: round(v, 1) for k, v in state.seconds.items()})}; "
               f"swapped up {record.swapped['seconds']}s, interrupted up {record.interrupted['seconds']}s, "
               f"converging up {record.converged['seconds']}s, preview {record.preview['seconds']}s")
         yield record
-    finally:
-        remove_lab(lab_id)
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +169,7 @@ def test_the_next_run_converges_and_then_plans_no_change(runs: Runs) -> None:
     created = [created_commands(log) for log in (runs.swapped_log, runs.interrupted_log, runs.converged_log)]
     assert sum(map(len, created)) == len(set().union(*created)), created
     assert set().union(*created) == {
-        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "kubeadm-init")),
+        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "kubeadm-init", "certificates")),
         *(f"{worker}-{step}" for worker in ("w1", "w2") for step in
           ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered")),
     }
@@ -320,7 +278,7 @@ def test_every_step_applied_again_changes_nothing(converged: Runs) -> None:
     lab = converged.lab
     by_address = {spec.address: spec.name for spec in lab.nodes}
     commands = [c for c in deployed_commands(converged) if not c["name"].endswith("join-credentials")]
-    assert len(commands) == 3 + 2 * 4  # cp1: prepare, network, init; each worker: prepare, network, join, registered
+    assert len(commands) == 4 + 2 * 4  # cp1: prepare, network, init, certificates; each worker: prepare, network, join, registered
     before = {spec.name: snapshot(lab, spec.name) for spec in lab.nodes}
     for command in commands:
         node = by_address[command["connection"]["host"]]
@@ -357,14 +315,62 @@ def test_a_reinstalled_worker_rejoins_once_its_new_key_is_set(converged: Runs, k
     rejoined, log = up(converged.state)
     assert rejoined["ok"], rejoined["errors"]
     updated = set(re.findall(rf"{COMMAND_TYPE} (\S+) updated", log))
-    assert {f"{REINSTALLED}-{step}" for step in ("prepare-host", "host-network", "join-credentials", "kubeadm-join")} <= updated
+    assert {f"{REINSTALLED}-{step}" for step in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered")} <= updated
     assert {name for name in updated if not name.startswith(f"{REINSTALLED}-")} == set(), updated
     kubectl.wait(f"{REINSTALLED} Ready again", lambda: REINSTALLED in kubectl.ready_nodes(), READY_TIMEOUT)
     print(f"\nreinstalled {REINSTALLED}: the rejoining up took {rejoined['seconds']}s and updated {sorted(updated)}")
-    tokens = kubectl.json(["-n", "kube-system", "get", "secrets", "--field-selector", f"type={BOOTSTRAP_TOKEN_TYPE}"])["items"]
-    descriptions = [base64.b64decode(t["data"].get("description", "")).decode() for t in tokens]
-    assert any(fingerprint(new_key) in d and REINSTALLED in d for d in descriptions), descriptions
+    # the token minted for the new key was used and is gone: node-registered deleted it
+    assert not [d for d in join_token_descriptions(kubectl) if REINSTALLED in d or fingerprint(new_key) in d]
 
+    again, again_log = up(converged.state, "preview")
+    assert again["ok"] and set(again["changes"]) == {"same"}, again_log[-3000:]
+
+
+def test_no_join_token_outlives_its_nodes_registration(converged: Runs, kubectl: Any) -> None:
+    """Join tokens do not expire (a join retried days later works), so each is deleted
+    once its node has registered; none is left after the bring-up."""
+    assert join_token_descriptions(kubectl) == []
+
+
+def served_serial(lab: Any, node: str, port: int = 6443) -> str:
+    """The serial of the certificate the API server on ``node`` presents."""
+    address = next(spec.address for spec in lab.nodes if spec.name == node)
+    done = lab.node_exec(node, ["bash", "-c", f"openssl s_client -connect {address}:{port} </dev/null 2>/dev/null | openssl x509 -noout -serial"])
+    return done.stdout.strip()
+
+
+def test_a_renewal_window_past_the_expiry_renews_the_control_plane_and_the_kubeconfig(converged: Runs) -> None:
+    """``certificates.renewBeforeDays`` beyond a year makes the check due now: ``up`` runs
+    only cp1's certificates step, which renews every certificate, restarts the control
+    plane's containers (the API server then serves the new certificate) and prints the new
+    admin kubeconfig, which works. Back to the default, the check runs and renews nothing."""
+    from lab.probes import for_lab, stack_workspace
+
+    lab = converged.lab
+    workspace = stack_workspace(converged.state.workspace_dir)
+    before = workspace.outputs(show_secrets=True)
+    serial = served_serial(lab, "cp1")
+    on_disk = lab.node_exec("cp1", ["openssl", "x509", "-noout", "-serial", "-in", "/etc/kubernetes/pki/apiserver.crt"]).stdout.strip()
+    assert serial == on_disk
+
+    workspace.set_config(f"{PROJECT}:certificates.renewBeforeDays", "400", path=True)
+    renewed, log = up(converged.state)
+    assert renewed["ok"], renewed["errors"]
+    assert set(re.findall(rf"{COMMAND_TYPE} (\S+) updated", log)) == {"cp1-certificates"}, log[-3000:]
+    after = workspace.outputs(show_secrets=True)
+    assert served_serial(lab, "cp1") != serial
+    assert after["kubeconfig"] != before["kubeconfig"]
+    assert after["kubeconfigExpires"] > before["kubeconfigExpires"]
+    assert after["controlPlaneCertificatesExpire"] > before["controlPlaneCertificatesExpire"]
+    kubectl = for_lab(lab, converged.state.workspace_dir)  # the renewed admin kubeconfig
+    kubectl.wait("every node Ready with the renewed kubeconfig", lambda: kubectl.ready_nodes() == {s.name for s in lab.nodes}, READY_TIMEOUT)
+    print(f"\nrenewal: up took {renewed['seconds']}s; certificates now expire {after['controlPlaneCertificatesExpire']}")
+
+    workspace.remove_config(f"{PROJECT}:certificates", path=True)
+    checked, log = up(converged.state)
+    assert checked["ok"], checked["errors"]
+    assert set(re.findall(rf"{COMMAND_TYPE} (\S+) updated", log)) == {"cp1-certificates"}, log[-3000:]
+    assert workspace.outputs()["controlPlaneCertificatesExpire"] == after["controlPlaneCertificatesExpire"]
     again, again_log = up(converged.state, "preview")
     assert again["ok"] and set(again["changes"]) == {"same"}, again_log[-3000:]
 

@@ -24,6 +24,7 @@ import pytest
 
 from lab.driver import events
 from lab.driver.cli import Cli, DriverError, Toolchain
+from lab import default_nodes
 from lab.driver.labstack import Setting, lab_settings
 from lab.driver.workspace import PROJECT_ROOT, Workspace, copy_project
 
@@ -67,6 +68,19 @@ def test_lab_settings_pin_each_nodes_key_and_add_extra_machines_as_tenant_worker
     assert Setting("spark-on-metal:nodes[3].roles[0]", "worker") in settings
     assert Setting("spark-on-metal:tenants[0].nodes[2]", "w3") in settings
     assert not any(s.key.startswith("spark-on-metal:nodes[2]") for s in settings), "w2 is not in this lab: untouched"
+
+
+def test_lab_settings_add_a_machine_named_as_a_control_plane_as_one_outside_every_tenant() -> None:
+    nodes = [{"name": "cp1"}, {"name": "w1"}]
+    tenants = [{"name": "analytics", "nodes": ["w1"]}]
+    lab = [("cp1", "10.99.0.11", "ssh-ed25519 A"), ("cp2", "10.99.0.12", "ssh-ed25519 B"), ("w1", "10.99.0.13", "ssh-ed25519 C")]
+    settings = lab_settings(lab, nodes, tenants)
+    assert Setting("spark-on-metal:nodes[2].name", "cp2") in settings
+    assert Setting("spark-on-metal:nodes[2].roles[0]", "control-plane") in settings
+    assert not any(s.key.startswith("spark-on-metal:tenants") for s in settings)
+    assert [spec.name for spec in default_nodes(4, control_planes=2)] == ["cp1", "cp2", "w1", "w2"]
+    with pytest.raises(ValueError, match="control planes"):
+        default_nodes(2, control_planes=3)
 
 
 def _toolchain(root: Path, with_plugin_on_path: bool = False) -> Toolchain:

@@ -6,13 +6,20 @@ real racks as spurious re-runs, serialised joins, or secrets in state.
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import date
 from functools import lru_cache
 
 import pytest
+from pulumi.runtime import rpc
 
+from components import validation
 from components.steps import SECRET_STEPS
-from tests.program_mocks import Registration, RunResult, engine_config, run_program, unwrap
+from components.steps.certificates import renewal_period
+from tests.program_mocks import Registration, RunResult, echo_inputs, engine_config, run_program, unwrap
+from tests.unit.test_certificates import ONE_YEAR
+from tests.unit.test_certificates import kubeconfig as kubeconfig_with
 from tests.scale import SSH_KEY, scaled_config
 
 COMMAND = "command:remote:Command"
@@ -64,6 +71,8 @@ def test_each_step_runs_on_the_right_host_with_a_pinned_key() -> None:
         # minted and awaited on the control plane, on behalf of each joining node
         "w1-join-credentials": "10.99.0.11", "w2-join-credentials": "10.99.0.11",
         "w1-node-registered": "10.99.0.11", "w2-node-registered": "10.99.0.11",
+        # the monthly renewal check, on the control plane itself
+        "cp1-certificates": "10.99.0.11",
     }
     for name, reg in cmds.items():
         conn = unwrap(reg.inputs["connection"])
@@ -103,7 +112,7 @@ def test_pipeline_order() -> None:
 
 def test_join_critical_path_does_not_grow_with_workers() -> None:
     small, large = run_scaled(3), run_scaled(300)
-    assert len(large.by_type(COMMAND)) == 3 + 5 * 300
+    assert len(large.by_type(COMMAND)) == 4 + 5 * 300
     assert critical_path(small, "kubeadm-join") == critical_path(large, "kubeadm-join") == 5
     assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 6
 
@@ -168,9 +177,10 @@ def test_two_runs_give_identical_inputs() -> None:
         # prepare-host first checks that no network manager owns the uplink (uplink-owner.sh)
         ({"uplink": "eno1"}, {"w2-prepare-host", "w2-host-network"}),
         ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm-join"}),
-        # a reinstalled host (new key): every command on it runs again, and a fresh token
-        # is minted for it, so a first token's age never blocks the rejoin
-        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm-join"}),
+        # a reinstalled host (new key): every command on it runs again, a fresh token is
+        # minted for it (a first token's fate never blocks the rejoin), and deleted once
+        # the node has registered again
+        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm-join", "w2-node-registered"}),
     ],
 )
 def test_changing_one_node_changes_only_its_resources(change: dict, touched: set[str]) -> None:
@@ -199,3 +209,51 @@ def test_pipeline_names_every_step_it_builds() -> None:
     built = {step.name for step in steps_for(load_stack_file("dev"))}
     assert built == set(STEP_NAMES)
     assert SECRET_STEPS <= built
+
+
+def _rerun(changes: dict[str, object], monkeypatch: pytest.MonkeyPatch, days: tuple[date, date] = (date(2026, 12, 3),) * 2) -> set[str]:
+    """The commands whose inputs differ between a run on ``days[0]`` and a run with
+    ``changes`` (config overrides) on ``days[1]``: what ``up`` would run again."""
+    runs = []
+    for day, overrides in zip(days, ({}, changes)):
+        monkeypatch.setattr(validation, "today", lambda day=day: day)
+        config, secret_keys = engine_config("dev", SECRETS, overrides=overrides)
+        runs.append(_inputs(run_program(config, secret_keys, stack="dev")))
+    before, after = runs
+    return {name for name in before if before[name] != after.get(name) and "-" in name}
+
+
+def test_a_new_month_runs_only_the_certificates_check_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Time enters as the month: preview shows the monthly check, and nothing else."""
+    assert _rerun({}, monkeypatch, (date(2026, 12, 1), date(2026, 12, 31))) == set()
+    assert _rerun({}, monkeypatch, (date(2026, 12, 31), date(2027, 1, 1))) == {"cp1-certificates"}
+    config, secret_keys = engine_config("dev", SECRETS)
+    check = commands(run_program(config, secret_keys, stack="dev"))["cp1-certificates"]
+    assert unwrap(check.inputs["triggers"]) == [renewal_period(date(2027, 1, 1))] == ["2027-01"]
+
+
+def test_changing_the_renewal_window_runs_the_check_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _rerun({"certificates": {"renewBeforeDays": 400}}, monkeypatch) == {"cp1-certificates"}
+
+
+def test_the_kubeconfig_and_expiry_outputs_are_the_certificates_checks() -> None:
+    """The admin kubeconfig is the one the latest check left (renewed or not), secret; the
+    expiry dates are plain, for a site's alerts."""
+    admin = kubeconfig_with(ONE_YEAR)
+    printed = f"expires=2027-09-01T00:00:00Z\nkubeconfig={base64.b64encode(admin.encode()).decode()}\n"
+
+    def check_prints(registration: Registration) -> tuple[str, dict[str, object]]:
+        name, outputs = echo_inputs(registration)
+        if registration.name == "cp1-certificates":
+            outputs["stdout"] = rpc.wrap_rpc_secret(printed)
+        return name, outputs
+
+    config, secret_keys = engine_config("dev", SECRETS)
+    result = run_program(config, secret_keys, new_resource=check_prints, stack="dev")
+    assert result.error is None, result.error
+    assert result.exports["kubeconfig"] == admin and "kubeconfig" in result.secret_exports
+    assert result.exports["controlPlaneCertificatesExpire"] == "2027-09-01T00:00:00Z"
+    assert result.exports["kubeconfigExpires"] == "2027-12-04T04:43:31Z"
+    assert not {"controlPlaneCertificatesExpire", "kubeconfigExpires"} & result.secret_exports
+    provider = next(r for r in result.registrations.values() if r.type == "pulumi:providers:kubernetes")
+    assert unwrap(provider.inputs["kubeconfig"]) == admin

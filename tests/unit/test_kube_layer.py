@@ -133,7 +133,7 @@ def test_provider_is_explicit_identified_and_used_by_every_object(stack: Deploye
     platform, registrations = stack
     [provider] = [r for r in registrations if r.type == "pulumi:providers:kubernetes"]
     assert provider.inputs["clusterIdentifier"] == CLUSTER_IDENTIFIERS[request.node.callspec.params["stack"]]
-    renamed = Platform(platform.config.model_copy(update={"cluster_name": "rack7"}), "qa")
+    renamed = Platform(platform.config.model_copy(update={"cluster_name": "rack7"}), "qa", platform.today)
     assert cluster_identifier(renamed) == "spark-on-metal/qa/rack7"
     assert provider.inputs["enableServerSideApply"] == "true"
     assert provider.inputs["kubeconfig"][rpc._special_sig_key] == rpc._special_secret_sig

@@ -10,7 +10,7 @@ import pytest
 
 from components.hostfiles import kubeadm
 from components.network import plan
-from components.outputs import CONTRACT_VERSION, KUBECONFIG_EXPIRES_OUTPUT, KUBECONFIG_OUTPUT, contract, to_json
+from components.outputs import CERTIFICATES_EXPIRE_OUTPUT, CONTRACT_VERSION, KUBECONFIG_EXPIRES_OUTPUT, KUBECONFIG_OUTPUT, contract, to_json
 from components.stack import load_stack_file
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
@@ -85,7 +85,7 @@ def test_outputs_are_printed_the_way_pulumi_prints_them() -> None:
 def test_every_output_is_documented() -> None:
     section = DOC.read_text().split("## Stack outputs: the contract", 1)[1].split("\n## ", 1)[0]
     table = set(re.findall(r"^\| `([A-Za-z]+)` \|", section, re.M))
-    assert table == {*contract(load_stack_file("prod")), KUBECONFIG_OUTPUT, KUBECONFIG_EXPIRES_OUTPUT}
+    assert table == {*contract(load_stack_file("prod")), KUBECONFIG_OUTPUT, KUBECONFIG_EXPIRES_OUTPUT, CERTIFICATES_EXPIRE_OUTPUT}
 
 
 def test_tenant_kubeconfig_outputs_are_documented() -> None:

@@ -38,6 +38,7 @@ def test_the_dev_stack_comes_up_in_this_order(dev_steps) -> None:
         ("w2", "kubeadm-join"): [("w2", "host-network"), ("w2", "join-credentials")],
         ("w1", "node-registered"): [("w1", "kubeadm-join")],
         ("w2", "node-registered"): [("w2", "kubeadm-join")],
+        ("cp1", "certificates"): [("cp1", "kubeadm-init")],
     }
 
 
@@ -53,7 +54,7 @@ def test_only_the_join_reads_another_steps_output(dev_steps) -> None:
         ("w1", "kubeadm-join"): ("join-credentials",),
         ("w2", "kubeadm-join"): ("join-credentials",),
     }
-    assert {phase.name for phase in PIPELINE if phase.secret} == SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join"}
+    assert {phase.name for phase in PIPELINE if phase.secret} == SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join", "certificates"}
 
 
 def test_the_core_fills_the_credentials_into_the_join_script(dev_steps) -> None:
@@ -82,8 +83,8 @@ def test_a_step_is_given_exactly_what_it_reads(dev_steps) -> None:
 def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -> None:
     lines = mermaid(load_stack_file("dev"))
     assert lines[0] == "flowchart LR"
-    assert sum('["' in line for line in lines) == len(dev_steps) == 13
-    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 12
+    assert sum('["' in line for line in lines) == len(dev_steps) == 14
+    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 13
     assert '  s6["kubeadm-init<br/>cp1 (secret)"]' in lines
     assert '  s8["join-credentials<br/>w2, on cp1 (secret)"]' in lines
 

@@ -100,7 +100,7 @@ def test_secret_steps_are_the_programs() -> None:
     """The pack reads the program's vocabulary, and it names exactly the steps the pipeline marks secret."""
     from components.steps import PIPELINE
 
-    assert secret_steps.SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join"}
+    assert secret_steps.SECRET_STEPS == {"kubeadm-init", "join-credentials", "kubeadm-join", "certificates"}
     assert {phase.name for phase in PIPELINE if phase.secret} == secret_steps.SECRET_STEPS
 
 

@@ -174,7 +174,7 @@ def test_the_upload_path_is_rendered_from_its_setting() -> None:
     platform = load_stack_file("prod")
     spark_config = platform.config.spark.model_copy(update={"upload_path": "s3a://spark-uploads/jobs"})
     config = platform.config.model_copy(update={"spark": spark_config})
-    with_upload = Platform(config, platform.stack)
+    with_upload = Platform(config, platform.stack, platform.today)
     tenant = config.tenants[0]
     assert spark.spark_conf(with_upload, tenant)[UPLOAD_PATH] == "s3a://spark-uploads/jobs"
 
