@@ -30,6 +30,7 @@ SYSTEM_NAMESPACE = "kube-system"
 # resource is named ``<node>-<step>``.
 PREPARE_HOST = "prepare-host"
 HOST_NETWORK = "host-network"
+API_VIP = "api-vip"
 KUBEADM_INIT = "kubeadm-init"
 JOIN_CREDENTIALS = "join-credentials"
 KUBEADM_JOIN = "kubeadm-join"

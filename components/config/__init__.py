@@ -15,15 +15,15 @@ from __future__ import annotations
 from components.config.fields import Model, Port, Role, TaintEffect
 from components.config.platform import Platform, PlatformConfig
 from components.config.sections import (
-    DOCKER_DEBIAN, HIGHEST_USER_PRIORITY, LOWEST_PRIORITY, AptSource, ContainerDefaults, ContainerdConfig, DnsConfig,
-    KubeProxyConfig, NodeConfig, Priorities, Quota, RegistryMirror, SecretSetting, SparkConfig, Taint, TenantConfig,
+    DOCKER_DEBIAN, HIGHEST_USER_PRIORITY, LOWEST_PRIORITY, AptSource, ContainerDefaults, ContainerdConfig, ControlPlaneVip,
+    DnsConfig, KubeProxyConfig, NodeConfig, Priorities, Quota, RegistryMirror, SecretSetting, SparkConfig, Taint, TenantConfig,
     pkgs_k8s_io,
 )
 from components.vocabulary import DEFAULT_TENANT_LABEL_KEY
 
 __all__ = [
     "DEFAULT_TENANT_LABEL_KEY", "DOCKER_DEBIAN", "HIGHEST_USER_PRIORITY", "LOWEST_PRIORITY", "AptSource", "ContainerDefaults",
-    "ContainerdConfig", "DnsConfig", "KubeProxyConfig", "Model", "NodeConfig", "Platform", "PlatformConfig", "Port",
+    "ContainerdConfig", "ControlPlaneVip", "DnsConfig", "KubeProxyConfig", "Model", "NodeConfig", "Platform", "PlatformConfig", "Port",
     "Priorities", "Quota", "RegistryMirror", "Role", "SecretSetting", "SparkConfig", "Taint", "TaintEffect", "TenantConfig",
     "pkgs_k8s_io",
 ]

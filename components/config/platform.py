@@ -21,7 +21,7 @@ from components.config.fields import kubernetes_version as _kubernetes_version
 from components.config.fields import minor_name as _minor_name
 from components.config.fields import unset_if_empty as _unset_if_empty
 from components.config.sections import (
-    AptSource, CertificatesConfig, CgroupV1, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting,
+    AptSource, CertificatesConfig, CgroupV1, ControlPlaneVip, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting,
     SparkConfig, TenantConfig, pkgs_k8s_io,
 )
 from components.versions import KubernetesVersion, Release, coredns_image, kubeadm_image
@@ -49,6 +49,10 @@ class PlatformConfig(Model):
         description="Stable DNS name or IP of the API server (kubeadm controlPlaneEndpoint); default: the first control-plane node's address.",
     )
     api_port: Port = Field(default=6443, description="API server port.")
+    control_plane_vip: ControlPlaneVip | None = Field(
+        default=None,
+        description="A virtual IP for the API server that moves to a healthy control plane (keepalived); needed for a control plane to be removable. Default: none, the endpoint is apiEndpoint or the first control plane's address.",
+    )
     api_server_cert_sans: tuple[Annotated[str, AfterValidator(_api_endpoint)], ...] = Field(
         default=(),
         alias="apiServerCertSANs",
@@ -136,7 +140,8 @@ class Platform:
 
     @property
     def api_host(self) -> str:
-        return self.config.api_endpoint or str(self.init_node.address)
+        vip = self.config.control_plane_vip
+        return self.config.api_endpoint or (str(vip.address) if vip else str(self.init_node.address))
 
     @property
     def api_server_url(self) -> str:

@@ -194,6 +194,14 @@ class TenantConfig(Model):
         return "=".join(self.label)
 
 
+class ControlPlaneVip(Model):
+    """The API endpoint as a virtual IP on the flat layer-2 network, held by one control
+    plane at a time (keepalived, VRRP; components/hostfiles/keepalived.py)."""
+
+    address: Address = Field(description="The virtual IP: in podSubnet, outside podPool and serviceCidr, no node's address; becomes the API endpoint (controlPlaneEndpoint).")
+    router_id: Whole = Field(default=51, ge=1, le=255, description="VRRP virtual router id, unique among the VRRP routers of the layer-2 network.")
+
+
 class CertificatesConfig(Model):
     """When the control planes' certificates are renewed (components/steps/certificates.py)."""
 

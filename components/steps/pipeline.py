@@ -15,9 +15,10 @@ from graphlib import TopologicalSorter
 from typing import Callable, Literal
 
 from components.config import NodeConfig, Platform
-from components.steps import certificates, host_network, join, kubeadm_init, prepare_host
+from components.steps import api_vip, certificates, host_network, join, kubeadm_init, prepare_host
 from components.steps.step import Step
 from components.vocabulary import (
+    API_VIP,
     CERTIFICATES,
     HOST_NETWORK,
     JOIN_CREDENTIALS,
@@ -58,14 +59,15 @@ class Phase:
 PIPELINE: tuple[Phase, ...] = (
     Phase(PREPARE_HOST, prepare_host.step, doc="every node: swap, kernel, containerd, pinned packages, images"),
     Phase(HOST_NETWORK, host_network.step, (After(PREPARE_HOST),), doc="every node: macvlan sub-interface, CNI, forwarding, resolv.conf"),
-    Phase(KUBEADM_INIT, kubeadm_init.step, (After(HOST_NETWORK),), doc="the first control plane: kubeadm init, prints the kubeconfig"),
+    Phase(API_VIP, api_vip.step, (After(HOST_NETWORK),), doc="every control plane, with controlPlaneVip: keepalived holds the API's virtual IP"),
+    Phase(KUBEADM_INIT, kubeadm_init.step, (After(HOST_NETWORK), After(API_VIP, "own-if-any")), doc="the first control plane: kubeadm init"),
     Phase(
         JOIN_CREDENTIALS,
         join.credentials_step,
         (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous")),
         doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered",
     ),
-    Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
+    Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(API_VIP, "own-if-any"), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
     Phase(NODE_REGISTERED, join.registered_step, (After(KUBEADM_JOIN),), doc="on the first control plane, per joining node: wait; drain on removal"),
     Phase(
         CERTIFICATES,

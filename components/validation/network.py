@@ -7,6 +7,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Iterator
 
+from components.config import ControlPlaneVip
 from components.network import usable_per_slice
 from components.problems import ConfigProblem
 
@@ -87,7 +88,42 @@ def slice_fits(pod_pool: IPv4Network, pod_slice_prefix: int) -> Iterator[ConfigP
         )
 
 
+def vip_placement(
+    pod_subnet: IPv4Network, pod_pool: IPv4Network, service_cidr: IPv4Network, gateway: IPv4Address,
+    control_plane_vip: ControlPlaneVip | None = None,
+) -> Iterator[ConfigProblem]:
+    """The VIP is announced with ARP on the flat network, so it must be a free address
+    there: not a pod's, not a service's, not the router's."""
+    if control_plane_vip is None:
+        return
+    vip, key = control_plane_vip.address, "controlPlaneVip.address"
+    fix = f"give a free address of {pod_subnet} outside podPool {pod_pool} and serviceCidr {service_cidr}"
+    if vip not in pod_subnet or vip in (pod_subnet.network_address, pod_subnet.broadcast_address):
+        yield ConfigProblem(key, f"the virtual IP {vip} is not a host address of the pod subnet {pod_subnet}: ARP would not carry it", fix)
+    elif vip in pod_pool:
+        yield ConfigProblem(key, f"the virtual IP {vip} lies inside the pod pool {pod_pool}: a pod could be given it", fix)
+    elif vip in service_cidr:
+        yield ConfigProblem(key, f"the virtual IP {vip} lies inside the service CIDR {service_cidr}", fix)
+    elif vip == gateway:
+        yield ConfigProblem(key, f"the virtual IP {vip} is the gateway's address", fix)
+
+
+def vip_is_the_endpoint(control_plane_vip: ControlPlaneVip | None = None, api_endpoint: str | None = None) -> Iterator[ConfigProblem]:
+    if control_plane_vip is None or api_endpoint is None:
+        return
+    try:
+        endpoint = IPv4Address(api_endpoint)
+    except ValueError:
+        return  # a DNS name: it must resolve to the VIP, which the program cannot check
+    if endpoint != control_plane_vip.address:
+        yield ConfigProblem(
+            "apiEndpoint",
+            f"apiEndpoint {endpoint} is not the control plane's virtual IP {control_plane_vip.address}",
+            "leave apiEndpoint unset (the virtual IP is the endpoint), or give a DNS name that resolves to the virtual IP",
+        )
+
+
 CHECKS = (
     pool_inside_subnet, gateway_inside_subnet, gateway_outside_pool, services_outside_pool, services_exclude_gateway,
-    service_cidr_size, slice_fits,
+    service_cidr_size, slice_fits, vip_placement, vip_is_the_endpoint,
 )

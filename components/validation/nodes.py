@@ -7,7 +7,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Iterator
 
-from components.config import DnsConfig, NodeConfig
+from components.config import ControlPlaneVip, DnsConfig, NodeConfig
 from components.network import slice_count, slice_index, slice_network, usable_per_slice
 from components.problems import ConfigProblem, join_key
 from components.validation.common import Items, node_key, repeats
@@ -71,6 +71,16 @@ def gateway_is_no_node(gateway: IPv4Address, nodes: Items[NodeConfig]) -> Iterat
                 node_key(index, "address"),
                 f"{node.address} is the gateway's address",
                 "the gateway is the physical router; give the node its own address",
+            )
+
+
+def vip_is_no_node(nodes: Items[NodeConfig], control_plane_vip: ControlPlaneVip | None = None) -> Iterator[ConfigProblem]:
+    for index, node in nodes:
+        if control_plane_vip is not None and node.address == control_plane_vip.address:
+            yield ConfigProblem(
+                node_key(index, "address"),
+                f"{node.address} is the control plane's virtual IP (controlPlaneVip.address)",
+                "give the node its own address, or the virtual IP a free one",
             )
 
 
@@ -179,7 +189,7 @@ def no_platform_node_labels(nodes: Items[NodeConfig]) -> Iterator[ConfigProblem]
 
 CHECKS = (
     unique_node_names, unique_node_addresses, node_addresses_in_subnet, node_addresses_outside_pool,
-    node_addresses_outside_services, gateway_is_no_node, uplink_is_not_macvlan, slices_available, has_control_plane,
+    node_addresses_outside_services, gateway_is_no_node, vip_is_no_node, uplink_is_not_macvlan, slices_available, has_control_plane,
     dns_nodes, upstreams_are_not_dns_nodes,
 )
 # After the tenant checks, as before the split (problems keep the order they are found in).

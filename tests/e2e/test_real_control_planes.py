@@ -1,17 +1,23 @@
-"""A second control plane, and joins that fail and are retried later, on a real cluster.
+"""Three control planes behind a virtual IP, and joins retried late, on a real cluster.
 
-What the other real-cluster modules do not show: that a control plane joins through the
-real ``kubeadm join --control-plane`` with the certificates ``join-credentials`` uploaded
-(an etcd member and an API server of its own), that its certificates are checked after
-the first control plane's, and that a join which failed is retried by the next ``up``
-with the credentials minted for the first attempt, without ``--replace``, however late:
-join tokens carry no expiry, and the ``kubeadm-certs`` Secret no longer hangs on
-kubeadm's two-hour token. Lateness is played by deleting kubeadm's own short-lived
-tokens, as its token cleaner would once they expire; the garbage collector then deletes
-whatever still depends on them.
+What the other real-cluster modules do not show:
+- control planes join through the real ``kubeadm join --control-plane``, one after
+  another, with the certificates ``join-credentials`` uploaded (an etcd member and an
+  API server each), and their certificates are checked one after another;
+- a join which failed is retried by the next ``up`` with the credentials minted for the
+  first attempt, without ``--replace``, however late: join tokens carry no expiry, and
+  the ``kubeadm-certs`` Secret no longer hangs on kubeadm's two-hour token. Lateness is
+  played by deleting kubeadm's own short-lived tokens, as its token cleaner would once
+  they expire; the garbage collector then deletes whatever still depends on them;
+- the API endpoint is the VIP keepalived keeps on a healthy control plane: with the
+  holder's power cut, the API answers through the VIP again within seconds, tenants'
+  pods keep running, writes go on (etcd keeps quorum with one member of three down) and
+  the program's next ``up`` works; with a second control plane down, writes are refused,
+  as they must be; powered on again, both rejoin and the first takes the VIP back.
 
-One lab of four nodes (cp1 and cp2 control planes, w1 and w2 workers), shared by the
-module, removed at the end also when something fails. Marked ``realcluster``.
+One lab of five nodes (cp1, cp2, cp3 control planes, w1 and w2 workers), shared by the
+module, removed at the end also when something fails; the power cuts run last (file
+order). Marked ``realcluster``.
 """
 
 from __future__ import annotations
@@ -35,7 +41,11 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-NODES = ("cp1", "cp2", "w1", "w2")
+NODES = ("cp1", "cp2", "cp3", "w1", "w2")
+CONTROL_PLANES = ("cp1", "cp2", "cp3")
+VIP = "10.99.0.10"  # the dev stack's controlPlaneVip
+TENANT = "analytics"
+FAILOVER_TIMEOUT = 60.0
 # Their first join fails (cp2's always runs, as its credentials come first; the engine
 # starts nothing new after a failure, so w1's may not have started by then).
 LATE = ("cp2", "w1")
@@ -57,6 +67,7 @@ class Runs:
     retried_log: str = ""
     preview: dict[str, Any] = field(default_factory=dict)
     preview_log: str = ""
+    cut: list[str] = field(default_factory=list)  # control planes whose power the tests cut
 
 
 def bootstrap_tokens(kubectl: Any) -> list[dict[str, Any]]:
@@ -82,7 +93,7 @@ def admin_kubectl(lab: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[Runs]:
-    with lab_until_stack(nodes=len(NODES), control_planes=2) as state:
+    with lab_until_stack(nodes=len(NODES), control_planes=len(CONTROL_PLANES)) as state:
         record = Runs(state)
         for node in LATE:
             state.lab.write_file(node, BLOCKER, "blocks kubeadm join's preflight\n")
@@ -147,12 +158,13 @@ def test_the_next_up_joins_them_with_those_credentials(runs: Runs) -> None:
     assert runs.preview["ok"] and set(runs.preview["changes"]) == {"same"}, runs.preview_log[-3000:]
 
 
-def test_the_second_control_plane_runs_etcd_and_an_api_server(kubectl: Any) -> None:
+@pytest.mark.parametrize("plane", CONTROL_PLANES[1:])
+def test_each_joining_control_plane_runs_etcd_and_an_api_server(kubectl: Any, plane: str) -> None:
     assert kubectl.ready_nodes() == set(NODES)
-    pods = kubectl.json(["-n", "kube-system", "get", "pods", "--field-selector", "spec.nodeName=cp2"])["items"]
+    pods = kubectl.json(["-n", "kube-system", "get", "pods", "--field-selector", f"spec.nodeName={plane}"])["items"]
     running = {pod["metadata"]["name"] for pod in pods if pod["status"].get("phase") == "Running"}
-    assert {"etcd-cp2", "kube-apiserver-cp2", "kube-controller-manager-cp2", "kube-scheduler-cp2"} <= running
-    labels = kubectl.nodes()["cp2"]["metadata"]["labels"]
+    assert {f"{component}-{plane}" for component in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")} <= running
+    labels = kubectl.nodes()[plane]["metadata"]["labels"]
     assert "node-role.kubernetes.io/control-plane" in labels
 
 
@@ -161,6 +173,90 @@ def test_no_join_token_is_left_and_both_control_planes_were_checked(runs: Runs, 
 
     assert join_token_descriptions(kubectl) == []
     everything = created_commands(runs.failed_log) | created_commands(runs.retried_log)
-    assert {"cp1-certificates", "cp2-certificates"} <= everything
+    assert {f"{plane}-certificates" for plane in CONTROL_PLANES} <= everything
     outputs = stack_workspace(runs.state.workspace_dir).outputs()
     assert outputs["controlPlaneCertificatesExpire"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 300 * 86400))
+
+
+def vip_holders(lab: Any, planes: tuple[str, ...] = CONTROL_PLANES) -> set[str]:
+    """The control planes with the VIP on their macvlan sub-interface."""
+    held = set()
+    for plane in planes:
+        shown = lab.node_exec(plane, ["ip", "-o", "-4", "addr", "show", "dev", "mac0"], check=False)
+        if f" {VIP}/32 " in shown.stdout:
+            held.add(plane)
+    return held
+
+
+def api_ready(kubectl: Any) -> bool:
+    return kubectl.run(["get", "--raw", "/readyz", "--request-timeout=3s"], check=False, timeout=10.0).returncode == 0
+
+
+def write(kubectl: Any, name: str) -> Any:
+    """A write the API server can only answer once etcd committed it."""
+    return kubectl.run(["-n", TENANT, "create", "configmap", name, "--from-literal=at=" + name, "--request-timeout=20s"],
+                       check=False, timeout=40.0)
+
+
+@pytest.fixture(scope="module")
+def tenant_pod(runs: Runs, kubectl: Any) -> str:
+    """A pod of the tenant on w1, running before the power cuts."""
+    from lab.images.spec import plan
+    from lab.probes.pods import pod_manifest
+    from lab.toolchain.plan import newest_kubernetes
+
+    [pause] = [spec for spec in plan(newest_kubernetes()) if spec.name == "pause"]
+    image = pause.reference(runs.state.site.image_repository)
+    kubectl.run(["apply", "-f", "-"], stdin=pod_manifest("ha-probe", TENANT, image, {"kubernetes.io/hostname": "w1"}))
+    kubectl.wait("ha-probe Running", lambda: pod_phase(kubectl, "ha-probe") == "Running", READY_TIMEOUT)
+    return "ha-probe"
+
+
+def pod_phase(kubectl: Any, name: str) -> str | None:
+    found = kubectl.run(["-n", TENANT, "get", "pod", name, "-o", "jsonpath={.status.phase}", "--request-timeout=5s"], check=False)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def test_the_api_answers_on_the_vip_held_by_the_first_control_plane(runs: Runs, kubectl: Any) -> None:
+    from lab.probes import stack_workspace
+
+    assert stack_workspace(runs.state.workspace_dir).outputs()["apiEndpoint"] == f"https://{VIP}:6443"
+    assert api_ready(kubectl)
+    assert vip_holders(runs.state.lab) == {"cp1"}
+
+
+def test_with_the_holders_power_cut_the_vip_moves_and_the_cluster_keeps_working(runs: Runs, kubectl: Any, tenant_pod: str) -> None:
+    lab = runs.state.lab
+    assert write(kubectl, "before-the-cut").returncode == 0
+    lab.kill("cp1")
+    runs.cut.append("cp1")
+    cut = time.monotonic()
+    while not api_ready(kubectl):
+        assert time.monotonic() - cut < FAILOVER_TIMEOUT, f"the API did not answer on {VIP} within {FAILOVER_TIMEOUT:.0f}s of cp1's power cut"
+        time.sleep(0.5)
+    answered = time.monotonic() - cut
+    holders = vip_holders(lab, CONTROL_PLANES[1:])
+    print(f"\ncp1's power cut: the API answered on the VIP again after {answered:.1f}s, held by {sorted(holders)}")
+    assert len(holders) == 1
+    assert pod_phase(kubectl, tenant_pod) == "Running"
+    assert write(kubectl, "one-member-down").returncode == 0, "etcd should keep quorum with two of three members"
+    again, log = up(runs.state)
+    assert again["ok"] and set(again["changes"]) == {"same"}, log[-3000:]
+
+
+def test_with_two_control_planes_down_writes_are_refused(runs: Runs, kubectl: Any) -> None:
+    lab = runs.state.lab
+    second = "cp3" if "cp2" in vip_holders(lab, CONTROL_PLANES[1:]) else "cp2"  # not the holder
+    lab.kill(second)
+    runs.cut.append(second)
+    refused = write(kubectl, "two-members-down")
+    assert refused.returncode != 0, "a write succeeded without an etcd quorum"
+
+
+def test_powered_on_again_the_control_planes_rejoin_and_the_first_takes_the_vip_back(runs: Runs, kubectl: Any) -> None:
+    lab = runs.state.lab
+    for plane in runs.cut:
+        lab.boot(plane)
+    kubectl.wait("every node Ready", lambda: api_ready(kubectl) and kubectl.ready_nodes() == set(NODES), READY_TIMEOUT)
+    kubectl.wait("cp1 holds the VIP again", lambda: vip_holders(lab) == {"cp1"}, FAILOVER_TIMEOUT)
+    assert write(kubectl, "all-back").returncode == 0

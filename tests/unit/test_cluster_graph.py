@@ -66,6 +66,7 @@ def test_each_step_runs_on_the_right_host_with_a_pinned_key() -> None:
     hosts = {name: unwrap(reg.inputs["connection"])["host"] for name, reg in cmds.items()}
     assert hosts == {
         "cp1-prepare-host": "10.99.0.11", "cp1-host-network": "10.99.0.11", "cp1-kubeadm-init": "10.99.0.11",
+        "cp1-api-vip": "10.99.0.11",
         "w1-prepare-host": "10.99.0.12", "w1-host-network": "10.99.0.12", "w1-kubeadm-join": "10.99.0.12",
         "w2-prepare-host": "10.99.0.13", "w2-host-network": "10.99.0.13", "w2-kubeadm-join": "10.99.0.13",
         # minted and awaited on the control plane, on behalf of each joining node
@@ -102,7 +103,8 @@ def test_pipeline_order() -> None:
 
     assert deps("cp1-prepare-host") == set()
     assert deps("cp1-host-network") == {"cp1-prepare-host"}
-    assert deps("cp1-kubeadm-init") == {"cp1-host-network"}
+    assert deps("cp1-api-vip") == {"cp1-host-network"}
+    assert deps("cp1-kubeadm-init") == {"cp1-host-network", "cp1-api-vip"}
     assert deps("w1-join-credentials") == {"cp1-kubeadm-init"}
     assert deps("w1-kubeadm-join") == {"w1-host-network", "w1-join-credentials"}
     assert deps("w1-node-registered") == {"w1-kubeadm-join"}

@@ -48,7 +48,8 @@ class Expected(NamedTuple):
 
 
 EXPECTED = {
-    "dev": Expected("kubeadm.k8s.io/v1beta4", list, "registry.k8s.io", "10.99.0.11:6443", "10.99.64.0/20", "10.99.80.0/24", ["10.99.0.11"]),
+    # the dev stack's endpoint is its control plane's virtual IP (controlPlaneVip)
+    "dev": Expected("kubeadm.k8s.io/v1beta4", list, "registry.k8s.io", "10.99.0.10:6443", "10.99.64.0/20", "10.99.80.0/24", ["10.99.0.11"]),
     "prod": Expected(
         "kubeadm.k8s.io/v1beta4", list, "registry.aliyuncs.com/google_containers",
         "k8s-api.hadooptest.internal:6443", "10.0.64.0/20", "10.0.80.0/24", ["10.0.0.61", "10.0.0.65"],

@@ -49,7 +49,7 @@ def spark_conf(api: str, namespace: str, image: str, label: tuple[str, str]) -> 
 
 
 # Each stack's contract as its stack file and the README say it must read, written out.
-DEV_API = "https://10.99.0.11:6443"
+DEV_API = "https://10.99.0.10:6443"  # the virtual IP (controlPlaneVip)
 PROD_API = "https://k8s-api.hadooptest.internal:6443"
 EXPECTED = {
     "dev": {

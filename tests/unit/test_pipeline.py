@@ -31,7 +31,8 @@ def test_the_dev_stack_comes_up_in_this_order(dev_steps) -> None:
         ("cp1", "host-network"): [("cp1", "prepare-host")],
         ("w1", "host-network"): [("w1", "prepare-host")],
         ("w2", "host-network"): [("w2", "prepare-host")],
-        ("cp1", "kubeadm-init"): [("cp1", "host-network")],
+        ("cp1", "api-vip"): [("cp1", "host-network")],
+        ("cp1", "kubeadm-init"): [("cp1", "host-network"), ("cp1", "api-vip")],
         ("w1", "join-credentials"): [("cp1", "kubeadm-init")],
         ("w2", "join-credentials"): [("cp1", "kubeadm-init")],
         ("w1", "kubeadm-join"): [("w1", "host-network"), ("w1", "join-credentials")],
@@ -83,10 +84,10 @@ def test_a_step_is_given_exactly_what_it_reads(dev_steps) -> None:
 def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -> None:
     lines = mermaid(load_stack_file("dev"))
     assert lines[0] == "flowchart LR"
-    assert sum('["' in line for line in lines) == len(dev_steps) == 14
-    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 13
-    assert '  s6["kubeadm-init<br/>cp1 (secret)"]' in lines
-    assert '  s8["join-credentials<br/>w2, on cp1 (secret)"]' in lines
+    assert sum('["' in line for line in lines) == len(dev_steps) == 15
+    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 15
+    assert '  s7["kubeadm-init<br/>cp1 (secret)"]' in lines
+    assert '  s9["join-credentials<br/>w2, on cp1 (secret)"]' in lines
 
 
 def test_every_change_a_step_declares_is_made_by_its_script(dev_steps) -> None:
