@@ -1,7 +1,7 @@
 """Command line for a person trying the project: bring a lab up, look at it, take it down.
 
     python -m lab up [--nodes 3] [--subnet 10.99.0.0/17] [--gateway 10.99.127.254]
-    python -m lab up --real [--nodes 3] [--keep-on-failure]   # a real kubeadm cluster (lab/create)
+    python -m lab up --real [--nodes 3] [--control-planes 1] [--keep-on-failure]   # a real kubeadm cluster (lab/create)
     python -m lab status
     python -m lab ssh [--id ID] cp1 [command ...]
     python -m lab down [--id ID | --all]
@@ -48,8 +48,8 @@ def cmd_up_real(args: argparse.Namespace) -> int:
     from .create.run import BringUpError
     from .probes import for_lab
 
-    options = Options(nodes=args.nodes, subnet=args.subnet, gateway=args.gateway, lab_id=args.id,
-                      keep_on_failure=args.keep_on_failure)
+    options = Options(nodes=args.nodes, control_planes=args.control_planes, subnet=args.subnet, gateway=args.gateway,
+                      lab_id=args.id, keep_on_failure=args.keep_on_failure)
     try:
         state = bring_up(options)
     except BringUpError as error:
@@ -68,7 +68,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.real:
         return cmd_up_real(args)
     started = time.monotonic()
-    lab = Lab(args.subnet, args.gateway, default_nodes(args.nodes, args.subnet), lab_id=args.id)
+    lab = Lab(args.subnet, args.gateway, default_nodes(args.nodes, args.subnet, args.control_planes), lab_id=args.id)
     lab.up()
     lab.detach()
     print(f"lab {lab.lab_id} up in {time.monotonic() - started:.2f}s: fabric namespace {lab.fabric_netns}, "
@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="bring a lab up and leave it running")
     up.add_argument("--nodes", type=int, default=3, help="cp1, w1, w2, ... (default 3)")
+    up.add_argument("--control-planes", type=int, default=1,
+                    help="how many of the nodes are control planes, cp1, cp2, ... (default 1; 3 for HA behind the stack's VIP)")
     up.add_argument("--subnet", default=DEFAULT_SUBNET)
     up.add_argument("--gateway", default=DEFAULT_GATEWAY)
     up.add_argument("--id", help="lab id (default: random)")
