@@ -127,6 +127,7 @@ class Cluster(pulumi.ComponentResource):
             logging=remote.Logging.NONE if secret else remote.Logging.STDERR,
             opts=pulumi.ResourceOptions(
                 parent=owner,
+                aliases=[pulumi.Alias(name=name) for name in step.former_names],
                 depends_on=after,
                 additional_secret_outputs=["stdout", "stderr"] if secret else [],
             ),

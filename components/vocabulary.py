@@ -40,5 +40,18 @@ CERTIFICATES = "certificates"
 SECRET_STEPS = frozenset({KUBEADM_INIT, JOIN_CREDENTIALS, KUBEADM_JOIN, CERTIFICATES})
 
 
+# kubeadm init and kubeadm join are one resource per node, ``<node>-kubeadm``: a control
+# plane that becomes the first (the one before it left the stack) keeps its resource, so
+# its join is never deleted, which would run kubeadm reset on it.
+KUBEADM = "kubeadm"
+_RESOURCE_OF_STEP = {KUBEADM_INIT: KUBEADM, KUBEADM_JOIN: KUBEADM}
+
+
 def step_resource_name(node: str, step: str) -> str:
-    return f"{node}-{step}"
+    return f"{node}-{_RESOURCE_OF_STEP.get(step, step)}"
+
+
+def former_resource_names(node: str, step: str) -> tuple[str, ...]:
+    """Names the step's resource had in earlier versions (Pulumi aliases: a stack brought
+    up by one of them keeps its resources)."""
+    return (f"{node}-{KUBEADM_INIT}", f"{node}-{KUBEADM_JOIN}") if step in _RESOURCE_OF_STEP else ()

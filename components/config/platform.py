@@ -123,7 +123,9 @@ class Platform:
 
     @property
     def init_node(self) -> NodeConfig:
-        """The control-plane node that runs `kubeadm init`; the others join it."""
+        """The first control plane in the stack: it runs `kubeadm init` (and the others'
+        join credentials). When it leaves the stack the next one takes its place, with
+        its resources kept (components.vocabulary.KUBEADM)."""
         return self.control_planes[0]
 
     @cached_property

@@ -90,7 +90,9 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
 
 
 def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
-    if not _joins(platform, node):
+    """Every Kubernetes node, the first control plane too: removing any node from the
+    stack drains it and deletes its Node object before kubeadm reset runs on it."""
+    if not node.is_kubernetes_node:
         return None
     return Step(
         name=NODE_REGISTERED,
@@ -103,6 +105,8 @@ def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
             # a rejoin with a new host key runs this again: it deletes the fresh token
             "JOINING_HOST": ssh_keys.fingerprint(node.ssh_host_key),
             "REGISTRATION_TIMEOUT_SECONDS": REGISTRATION_TIMEOUT_SECONDS,
+            # kubeadm reset finds a control plane's etcd member through its Node object
+            "DELETE_NODE": "no" if node.is_control_plane else "yes",
             "DRAIN_TIMEOUT_SECONDS": DRAIN_TIMEOUT_SECONDS,
         },
     )

@@ -10,6 +10,37 @@ som_redact() {
     -e 's/[0-9a-f]{64}/<redacted-key>/g'
 }
 
+# A node leaves the cluster. A control plane's kubeadm reset finds its etcd member through its
+# Node object, so the Node is deleted after the reset (kubeadm's documented order), with
+# a private copy of the admin kubeconfig the reset removes, through the API endpoint
+# (another control plane's API server answers there within seconds: the VIP moves).
+som_leave_cluster() {
+  local admin=/etc/kubernetes/admin.conf copy=""
+  # First give up the API's VIP: the others no longer list this host as a VRRP peer, so
+  # it would hear no master and keep the VIP for an API server the reset stops.
+  if systemctl is-active --quiet keepalived 2>/dev/null; then
+    systemctl stop keepalived
+    som_log "keepalived stopped: the API's virtual IP moves to another control plane"
+  fi
+  if [ -f "$admin" ] && [ -f /etc/kubernetes/manifests/etcd.yaml ]; then
+    copy=$(umask 077 && mktemp)
+    # shellcheck disable=SC2064 # expand now: the trap must remove this very file
+    trap "rm -f '$copy'" EXIT
+    cp "$admin" "$copy"
+  fi
+  som_kube_reset
+  [ -n "$copy" ] || return 0
+  local waited=0 error
+  until error=$(kubectl --kubeconfig "$copy" delete node "$SOM_NODE" --ignore-not-found --request-timeout=5s 2>&1 >/dev/null); do
+    [ "$waited" -lt 60 ] ||
+      som_die "$SOM_NODE was reset, but its Node object could not be deleted through the API endpoint within 60s ($error): delete it with 'kubectl delete node $SOM_NODE'"
+    sleep 2
+    waited=$((waited + 2))
+  done
+  som_log "node $SOM_NODE deleted"
+  rm -f "$copy"
+}
+
 # Undo kubeadm on this host: kubeadm reset, then the iptables chains kube-proxy left
 # (kubeadm reset does not remove them), leaving every other rule alone.
 som_kube_reset() {

@@ -37,6 +37,6 @@ som_apply() {
 }
 
 som_remove() {
-  som_kube_reset
+  som_leave_cluster
   som_remove_files
 }

@@ -1,9 +1,10 @@
 # shellcheck shell=bash disable=SC2154
-# Inputs: ADMIN_CONF DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
+# Inputs: ADMIN_CONF DELETE_NODE DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
 # Step node-registered (values above), on the first control plane for node $SOM_NODE.
 # apply: wait until the Node object exists (what the Kubernetes layer patches), then
 # delete the node's bootstrap tokens: it has joined, and they do not expire.
-# remove: drain the node and delete its Node object, before kubeadm reset runs on it.
+# remove: drain the node and, for a worker, delete its Node object, before kubeadm reset
+# runs on it (a control plane deletes its own after the reset: som_leave_cluster).
 
 kubectl_admin() {
   kubectl --kubeconfig "$ADMIN_CONF" "$@"
@@ -24,6 +25,10 @@ som_remove() {
   fi
   kubectl_admin drain "$SOM_NODE" --ignore-daemonsets --delete-emptydir-data \
     --timeout="${DRAIN_TIMEOUT_SECONDS}s" >&2
+  if [ "$DELETE_NODE" = no ]; then
+    som_log "node $SOM_NODE drained; its Node object goes after kubeadm reset (its etcd member first)"
+    return 0
+  fi
   kubectl_admin delete node "$SOM_NODE" --ignore-not-found >&2
   som_log "node $SOM_NODE drained and deleted"
 }

@@ -68,7 +68,12 @@ PIPELINE: tuple[Phase, ...] = (
         doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered",
     ),
     Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(API_VIP, "own-if-any"), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
-    Phase(NODE_REGISTERED, join.registered_step, (After(KUBEADM_JOIN),), doc="on the first control plane, per joining node: wait; drain on removal"),
+    Phase(
+        NODE_REGISTERED,
+        join.registered_step,
+        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any")),
+        doc="on the first control plane, per node: wait for its Node; drain and delete it on removal",
+    ),
     Phase(
         CERTIFICATES,
         certificates.step,

@@ -18,6 +18,7 @@ from typing import Mapping
 from components import shell
 from components.hostfiles import HostFile
 from components.paths import STEP_TEMPLATES
+from components.vocabulary import former_resource_names, step_resource_name
 
 LIB = STEP_TEMPLATES / "lib.sh"
 PREVIOUS_FILES = STEP_TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
@@ -67,7 +68,11 @@ class Step:
 
     @property
     def resource_name(self) -> str:
-        return f"{self.node}-{self.name}"
+        return step_resource_name(self.node, self.name)
+
+    @property
+    def former_names(self) -> tuple[str, ...]:
+        return former_resource_names(self.node, self.name)
 
     def script(self, inputs: Mapping[str, str] | None = None) -> str:
         """The complete script, with ``inputs`` (the stdout of each step in ``reads``) in

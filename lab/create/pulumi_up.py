@@ -25,8 +25,9 @@ from ..lab import Lab
 from .run import BringUp
 
 TIMEOUT = 45 * 60.0
-# The CLI's progress line of a finished create, e.g. "command:remote:Command w1-kubeadm-join created (2s)".
-CREATED = re.compile(r"command:remote:Command (\S+)-(prepare-host|kubeadm-init|kubeadm-join) created \((\d+)s\)")
+# The CLI's progress line of a finished create, e.g. "command:remote:Command w1-kubeadm created (2s)"
+# (kubeadm init on the first control plane, kubeadm join elsewhere).
+CREATED = re.compile(r"command:remote:Command (\S+)-(prepare-host|kubeadm) created \((\d+)s\)")
 
 
 def step_seconds(log: str) -> dict[str, dict[str, int]]:

@@ -68,7 +68,7 @@ def test_two_repositories_keep_two_sources() -> None:
 
 
 def test_step_seconds_are_read_from_the_engines_progress() -> None:
-    log = (" +  command:remote:Command w1-kubeadm-join created (2s) done\n"
-           " +  command:remote:Command cp1-kubeadm-init created (20s)\n"
+    log = (" +  command:remote:Command w1-kubeadm created (2s) done\n"
+           " +  command:remote:Command cp1-kubeadm created (20s)\n"
            " +  command:remote:Command w1-host-network created (1s)\n")
-    assert step_seconds(log) == {"kubeadm-join": {"w1": 2}, "kubeadm-init": {"cp1": 20}}
+    assert step_seconds(log) == {"kubeadm": {"w1": 2, "cp1": 20}}

@@ -32,8 +32,10 @@ COMMAND_FIELDS = ("create", "update", "delete")
 
 def step_of(name: str, steps: frozenset[str] = SECRET_STEPS) -> str | None:
     """The secret step a resource named ``<node>-<step>`` runs, if any (node names hold '-',
-    so the step is found as the suffix the program's own naming gives it)."""
-    return next((step for step in sorted(steps) if name.endswith(step_resource_name("", step))), None)
+    so the step is found as the suffix the program's own naming gives it: ``kubeadm`` for
+    kubeadm init and join alike)."""
+    suffixes = sorted({step_resource_name("", step) for step in steps})
+    return next((suffix[1:] for suffix in suffixes if name.endswith(suffix)), None)
 
 
 def secret_step_violations(resource_type: str, props: Mapping[str, Any], name: str, opts: Any) -> list[str]:

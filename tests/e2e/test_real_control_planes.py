@@ -17,7 +17,9 @@ What the other real-cluster modules do not show:
 
 One lab of five nodes (cp1, cp2, cp3 control planes, w1 and w2 workers), shared by the
 module, removed at the end also when something fails; the power cuts run last (file
-order). Marked ``realcluster``.
+order), then the first control plane leaves the stack: ``up`` drains it, deletes its
+Node, resets it (its etcd member goes), and the next control plane becomes the first
+without any of its own commands being deleted. Marked ``realcluster``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ from typing import Any
 import pytest
 
 from tests.realcluster import (
-    BOOTSTRAP_TOKEN_TYPE, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, up,
+    BOOTSTRAP_TOKEN_TYPE, COMMAND_TYPE, PROJECT, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, up,
 )
 
 pytestmark = [
@@ -46,9 +49,9 @@ CONTROL_PLANES = ("cp1", "cp2", "cp3")
 VIP = "10.99.0.10"  # the dev stack's controlPlaneVip
 TENANT = "analytics"
 FAILOVER_TIMEOUT = 60.0
-# Their first join fails (cp2's always runs, as its credentials come first; the engine
-# starts nothing new after a failure, so w1's may not have started by then).
-LATE = ("cp2", "w1")
+# Its first join fails (the only failure of that run, so the engine stops nothing else;
+# cp3 joins after it, so not in that run either).
+LATE = ("cp2",)
 # kubeadm join's preflight refuses to run where this file exists (FileAvailable check)
 BLOCKER = "/etc/kubernetes/bootstrap-kubelet.conf"
 CERTS_SECRET = "kubeadm-certs"
@@ -91,10 +94,26 @@ def admin_kubectl(lab: Any) -> Any:
     return Kubectl(lab, path, kubectl_binary())
 
 
+def stack_node_names(workspace: Any) -> list[str]:
+    from lab.driver.labstack import stack_nodes
+
+    nodes, _ = stack_nodes(workspace.stack, workspace.project_dir)
+    return [node["name"] for node in nodes]
+
+
 @pytest.fixture(scope="module")
 def runs() -> Iterator[Runs]:
+    from lab.probes import stack_workspace
+
     with lab_until_stack(nodes=len(NODES), control_planes=len(CONTROL_PLANES)) as state:
         record = Runs(state)
+        # DNS on w2, taken out of the tenant (DNS nodes carry none), so that the first
+        # control plane can leave the stack (last test) without moving the DNS servers
+        workspace = stack_workspace(state.workspace_dir)
+        nodes = stack_node_names(workspace)
+        workspace.remove_config(f"{PROJECT}:nodes[{nodes.index('cp1')}].roles[1]", path=True)
+        workspace.set_config(f"{PROJECT}:nodes[{nodes.index('w2')}].roles[1]", "dns", path=True)
+        workspace.remove_config(f"{PROJECT}:tenants[0].nodes[1]", path=True)  # [w1, w2] -> [w1]
         for node in LATE:
             state.lab.write_file(node, BLOCKER, "blocks kubeadm join's preflight\n")
         record.failed, record.failed_log = up(state)
@@ -127,14 +146,14 @@ def kubectl(runs: Runs) -> Any:
 
 
 def failed_joins(runs: Runs) -> set[str]:
-    return {name.removesuffix("-kubeadm-join") for name in failed_steps(runs.failed) if name.endswith("-kubeadm-join")}
+    return {name.removesuffix("-kubeadm") for name in failed_steps(runs.failed) if name.endswith("-kubeadm")}
 
 
 def test_the_first_joins_fail_in_kubeadms_preflight_only(runs: Runs) -> None:
     assert not runs.failed["ok"]
     assert "cp2" in failed_joins(runs) and failed_joins(runs) <= set(LATE), runs.failed["errors"]
     steps = {name for name in failed_steps(runs.failed) if name.startswith(NODES)}
-    assert steps == {f"{node}-kubeadm-join" for node in failed_joins(runs)}, runs.failed["errors"]
+    assert steps == {f"{node}-kubeadm" for node in failed_joins(runs)}, runs.failed["errors"]
     assert all(BLOCKER in failed_steps(runs.failed)[name] for name in steps)
 
 
@@ -152,7 +171,7 @@ def test_the_late_nodes_credentials_outlive_kubeadms_own_tokens(runs: Runs) -> N
 def test_the_next_up_joins_them_with_those_credentials(runs: Runs) -> None:
     assert runs.retried["ok"], runs.retried["errors"]
     created = created_commands(runs.retried_log)
-    assert {f"{node}-kubeadm-join" for node in LATE} <= created
+    assert {f"{node}-kubeadm" for node in LATE} <= created
     again = {f"{node}-join-credentials" for node in failed_joins(runs)} & created
     assert not again, f"credentials minted again: {again}"
     assert runs.preview["ok"] and set(runs.preview["changes"]) == {"same"}, runs.preview_log[-3000:]
@@ -260,3 +279,40 @@ def test_powered_on_again_the_control_planes_rejoin_and_the_first_takes_the_vip_
     kubectl.wait("every node Ready", lambda: api_ready(kubectl) and kubectl.ready_nodes() == set(NODES), READY_TIMEOUT)
     kubectl.wait("cp1 holds the VIP again", lambda: vip_holders(lab) == {"cp1"}, FAILOVER_TIMEOUT)
     assert write(kubectl, "all-back").returncode == 0
+
+
+def test_the_first_control_plane_leaves_the_stack_and_the_next_takes_its_place(runs: Runs) -> None:
+    """``pulumi config rm`` of cp1, the node that ran kubeadm init: only cp1's commands are
+    deleted (drain and Node deletion, kubeadm reset, which removes its etcd member, then
+    keepalived and its network); cp2 becomes the first control plane with its commands
+    updated in place, the credentials steps move to it, and it takes the VIP."""
+    from lab.probes import for_lab, stack_workspace
+    from lab.toolchain import ensure
+
+    lab = runs.state.lab
+    workspace = stack_workspace(runs.state.workspace_dir)
+    workspace.remove_config(f"{PROJECT}:nodes[{stack_node_names(workspace).index('cp1')}]", path=True)
+    result, log = up(runs.state)
+    assert result["ok"], result["errors"]
+    deleted = re.findall(rf"{COMMAND_TYPE} (\S+) deleted", log)
+    # and cp2's join credentials: the first control plane joins nobody (their removal only
+    # deletes tokens minted for it, of which none is left)
+    assert set(deleted) == {"cp2-join-credentials", *(f"cp1-{step}" for step in
+                            ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates"))}
+    order = ["cp1-node-registered", "cp1-kubeadm", "cp1-api-vip", "cp1-host-network"]
+    assert sorted(order, key=deleted.index) == order
+    assert not re.findall(rf"{COMMAND_TYPE} (\S+) (?:created|replaced)", log), "nothing was created or replaced"
+    print(f"\ncp1 left the stack: up took {result['seconds']}s")
+
+    admin = for_lab(lab, runs.state.workspace_dir)  # the kubeconfig output, now cp2's
+    admin.wait("the four remaining nodes Ready", lambda: set(admin.nodes()) == set(NODES) - {"cp1"} and admin.ready_nodes() == set(NODES) - {"cp1"}, READY_TIMEOUT)
+    etcdctl = ensure(["etcd"])["etcd"] / "etcdctl"
+    pki = "/etc/kubernetes/pki/etcd"
+    members = lab.node_exec("cp2", [str(etcdctl), "--endpoints=https://127.0.0.1:2379", f"--cacert={pki}/ca.crt",
+                                    f"--cert={pki}/healthcheck-client.crt", f"--key={pki}/healthcheck-client.key", "member", "list"]).stdout
+    assert sorted(line.split(", ")[2] for line in members.splitlines() if line) == ["cp2", "cp3"], members
+    admin.wait("cp2 holds the VIP", lambda: vip_holders(lab, CONTROL_PLANES[1:]) == {"cp2"}, FAILOVER_TIMEOUT)
+    assert write(admin, "after-cp1-left").returncode == 0
+    assert lab.node_exec("cp1", ["test", "-e", "/etc/kubernetes/admin.conf"], check=False).returncode != 0, "cp1 was not reset"
+    again, again_log = up(runs.state, "preview")
+    assert again["ok"] and set(again["changes"]) == {"same"}, again_log[-3000:]

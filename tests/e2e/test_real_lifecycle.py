@@ -169,11 +169,11 @@ def test_the_next_run_converges_and_then_plans_no_change(runs: Runs) -> None:
     created = [created_commands(log) for log in (runs.swapped_log, runs.interrupted_log, runs.converged_log)]
     assert sum(map(len, created)) == len(set().union(*created)), created
     assert set().union(*created) == {
-        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "kubeadm-init", "certificates")),
+        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates")),
         *(f"{worker}-{step}" for worker in ("w1", "w2") for step in
-          ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered")),
+          ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered")),
     }
-    assert {f"{BROKEN}-prepare-host", f"{BROKEN}-host-network", f"{BROKEN}-kubeadm-join"} <= created[2]
+    assert {f"{BROKEN}-prepare-host", f"{BROKEN}-host-network", f"{BROKEN}-kubeadm"} <= created[2]
     assert runs.preview["ok"], runs.preview["errors"]
     assert set(runs.preview["changes"]) == {"same"}, runs.preview_log[-3000:]
 
@@ -278,7 +278,7 @@ def test_every_step_applied_again_changes_nothing(converged: Runs) -> None:
     lab = converged.lab
     by_address = {spec.address: spec.name for spec in lab.nodes}
     commands = [c for c in deployed_commands(converged) if not c["name"].endswith("join-credentials")]
-    assert len(commands) == 4 + 2 * 4  # cp1: prepare, network, init, certificates; each worker: prepare, network, join, registered
+    assert len(commands) == 6 + 2 * 4  # cp1: prepare, network, api-vip, kubeadm, registered, certificates; each worker: prepare, network, kubeadm, registered
     before = {spec.name: snapshot(lab, spec.name) for spec in lab.nodes}
     for command in commands:
         node = by_address[command["connection"]["host"]]
@@ -315,7 +315,7 @@ def test_a_reinstalled_worker_rejoins_once_its_new_key_is_set(converged: Runs, k
     rejoined, log = up(converged.state)
     assert rejoined["ok"], rejoined["errors"]
     updated = set(re.findall(rf"{COMMAND_TYPE} (\S+) updated", log))
-    assert {f"{REINSTALLED}-{step}" for step in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered")} <= updated
+    assert {f"{REINSTALLED}-{step}" for step in ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered")} <= updated
     assert {name for name in updated if not name.startswith(f"{REINSTALLED}-")} == set(), updated
     kubectl.wait(f"{REINSTALLED} Ready again", lambda: REINSTALLED in kubectl.ready_nodes(), READY_TIMEOUT)
     print(f"\nreinstalled {REINSTALLED}: the rejoining up took {rejoined['seconds']}s and updated {sorted(updated)}")
@@ -396,8 +396,8 @@ def test_removing_a_worker_drains_resets_and_restores_it(converged: Runs, kubect
 
     deleted = re.findall(rf"{COMMAND_TYPE} (\S+) deleted", log)
     assert set(deleted) == {f"{REMOVED}-{step}" for step in
-                            ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered")}
-    order = [f"{REMOVED}-node-registered", f"{REMOVED}-kubeadm-join", f"{REMOVED}-host-network", f"{REMOVED}-prepare-host"]
+                            ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered")}
+    order = [f"{REMOVED}-node-registered", f"{REMOVED}-kubeadm", f"{REMOVED}-host-network", f"{REMOVED}-prepare-host"]
     assert sorted(order, key=deleted.index) == order
     assert not re.findall(rf"{COMMAND_TYPE} (\S+) (?:created|updated|replaced)", log), "nothing else re-ran"
     assert f"node/{REMOVED} cordoned" in log and f"node/{REMOVED} drained" in log

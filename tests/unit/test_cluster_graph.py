@@ -16,6 +16,7 @@ from pulumi.runtime import rpc
 
 from components import validation
 from components.steps import SECRET_STEPS
+from components.vocabulary import step_resource_name
 from components.steps.certificates import renewal_period
 from tests.program_mocks import Registration, RunResult, echo_inputs, engine_config, run_program, unwrap
 from tests.unit.test_certificates import ONE_YEAR
@@ -65,13 +66,13 @@ def test_each_step_runs_on_the_right_host_with_a_pinned_key() -> None:
     cmds = commands(result)
     hosts = {name: unwrap(reg.inputs["connection"])["host"] for name, reg in cmds.items()}
     assert hosts == {
-        "cp1-prepare-host": "10.99.0.11", "cp1-host-network": "10.99.0.11", "cp1-kubeadm-init": "10.99.0.11",
+        "cp1-prepare-host": "10.99.0.11", "cp1-host-network": "10.99.0.11", "cp1-kubeadm": "10.99.0.11",
         "cp1-api-vip": "10.99.0.11",
-        "w1-prepare-host": "10.99.0.12", "w1-host-network": "10.99.0.12", "w1-kubeadm-join": "10.99.0.12",
-        "w2-prepare-host": "10.99.0.13", "w2-host-network": "10.99.0.13", "w2-kubeadm-join": "10.99.0.13",
+        "w1-prepare-host": "10.99.0.12", "w1-host-network": "10.99.0.12", "w1-kubeadm": "10.99.0.12",
+        "w2-prepare-host": "10.99.0.13", "w2-host-network": "10.99.0.13", "w2-kubeadm": "10.99.0.13",
         # minted and awaited on the control plane, on behalf of each joining node
         "w1-join-credentials": "10.99.0.11", "w2-join-credentials": "10.99.0.11",
-        "w1-node-registered": "10.99.0.11", "w2-node-registered": "10.99.0.11",
+        "w1-node-registered": "10.99.0.11", "w2-node-registered": "10.99.0.11", "cp1-node-registered": "10.99.0.11",
         # the monthly renewal check, on the control plane itself
         "cp1-certificates": "10.99.0.11",
     }
@@ -104,25 +105,25 @@ def test_pipeline_order() -> None:
     assert deps("cp1-prepare-host") == set()
     assert deps("cp1-host-network") == {"cp1-prepare-host"}
     assert deps("cp1-api-vip") == {"cp1-host-network"}
-    assert deps("cp1-kubeadm-init") == {"cp1-host-network", "cp1-api-vip"}
-    assert deps("w1-join-credentials") == {"cp1-kubeadm-init"}
-    assert deps("w1-kubeadm-join") == {"w1-host-network", "w1-join-credentials"}
-    assert deps("w1-node-registered") == {"w1-kubeadm-join"}
+    assert deps("cp1-kubeadm") == {"cp1-host-network", "cp1-api-vip"}
+    assert deps("w1-join-credentials") == {"cp1-kubeadm"}
+    assert deps("w1-kubeadm") == {"w1-host-network", "w1-join-credentials"}
+    assert deps("w1-node-registered") == {"w1-kubeadm"}
     # workers prepare in parallel with the control plane
     assert deps("w1-prepare-host") == set()
 
 
 def test_join_critical_path_does_not_grow_with_workers() -> None:
     small, large = run_scaled(3), run_scaled(300)
-    assert len(large.by_type(COMMAND)) == 4 + 5 * 300
-    assert critical_path(small, "kubeadm-join") == critical_path(large, "kubeadm-join") == 5
+    assert len(large.by_type(COMMAND)) == 5 + 5 * 300  # cp1: prepare, network, kubeadm, registered, certificates
+    assert critical_path(small, "kubeadm") == critical_path(large, "kubeadm") == 5
     assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 6
 
 
 def test_secret_steps_log_nothing_and_mark_output_secret() -> None:
+    secret = {step_resource_name("", step) for step in SECRET_STEPS}  # "-kubeadm" for init and join
     for name, reg in commands(run_stack("dev")).items():
-        step = name.split("-", 1)[1]
-        if step in SECRET_STEPS:
+        if any(name.endswith(suffix) for suffix in secret):
             assert reg.inputs["logging"] == "none", name
             assert {"stdout", "stderr"} <= set(reg.additional_secret_outputs), name
         else:
@@ -131,7 +132,7 @@ def test_secret_steps_log_nothing_and_mark_output_secret() -> None:
 
 def test_join_credentials_reach_the_join_only_as_a_secret() -> None:
     cmds = commands(run_stack("dev"))
-    join = cmds["w1-kubeadm-join"]
+    join = cmds["w1-kubeadm"]
     assert "stdin" in join.secret_inputs
     assert "@@SOM_SECRET:join-credentials@@" not in unwrap(join.inputs["stdin"]), "placeholder left unfilled"
 
@@ -178,11 +179,11 @@ def test_two_runs_give_identical_inputs() -> None:
         ({"labels": {"rack": "r7"}}, set()),  # labels are a Kubernetes-layer matter
         # prepare-host first checks that no network manager owns the uplink (uplink-owner.sh)
         ({"uplink": "eno1"}, {"w2-prepare-host", "w2-host-network"}),
-        ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm-join"}),
+        ({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}, {"w2-kubeadm"}),
         # a reinstalled host (new key): every command on it runs again, a fresh token is
         # minted for it (a first token's fate never blocks the rejoin), and deleted once
         # the node has registered again
-        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm-join", "w2-node-registered"}),
+        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm", "w2-node-registered"}),
     ],
 )
 def test_changing_one_node_changes_only_its_resources(change: dict, touched: set[str]) -> None:
@@ -200,7 +201,7 @@ def test_adding_a_node_changes_no_existing_resource() -> None:
     small, larger = _inputs(run_scaled(3)), _inputs(run_scaled(4))
     changed = {name for name in small if small[name] != larger[name]}
     assert changed <= {"spark-on-metal"}, changed
-    assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm-join", "node-registered"))}
+    assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered"))}
 
 
 def test_pipeline_names_every_step_it_builds() -> None:
@@ -259,3 +260,19 @@ def test_the_kubeconfig_and_expiry_outputs_are_the_certificates_checks() -> None
     assert not {"controlPlaneCertificatesExpire", "kubeconfigExpires"} & result.secret_exports
     provider = next(r for r in result.registrations.values() if r.type == "pulumi:providers:kubernetes")
     assert unwrap(provider.inputs["kubeconfig"]) == admin
+
+
+def test_kubeadm_init_and_join_are_one_resource_that_keeps_its_former_names() -> None:
+    """A joined control plane that becomes the first (the one before it left the stack)
+    keeps its resource: deleting its join would run kubeadm reset on it. Stacks brought up
+    before the rename keep theirs through the aliases."""
+    cmds = commands(run_stack("dev"))
+    assert {"cp1-kubeadm", "w1-kubeadm"} <= set(cmds) and not {n for n in cmds if n.endswith(("-kubeadm-init", "-kubeadm-join"))}
+    three = json.loads(engine_config("dev", SECRETS)[0]["spark-on-metal:nodes"])
+    without_first = [*three[1:]]
+    without_first[0] = {**without_first[0], "roles": ["control-plane", "dns"]}
+    config, secret_keys = engine_config("dev", SECRETS)
+    promoted = run_program({**config, "spark-on-metal:nodes": json.dumps(without_first),
+                            "spark-on-metal:tenants": json.dumps([{"name": "analytics", "nodes": ["w2"]}])}, secret_keys, stack="dev")
+    assert promoted.error is None, promoted.error
+    assert "w1-kubeadm" in commands(promoted) and "w1-node-registered" in commands(promoted)

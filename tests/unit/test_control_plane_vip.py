@@ -87,3 +87,15 @@ def test_the_keepalived_configuration_of_a_joining_control_plane() -> None:
     assert "    10.0.0.60/32 dev mac0\n" in text
     assert "https://10.0.0.64:6443/livez" in text and "--cacert /etc/kubernetes/pki/ca.crt" in text
     assert "  priority 150\n" in keepalived.config_file(platform, platform.node("cp")).content
+
+
+def test_a_leaving_control_plane_is_reset_before_its_node_object_goes() -> None:
+    """kubeadm reset finds a control plane's etcd member through its Node object: drained by
+    node-registered, reset (giving up the VIP first), and only then deleted."""
+    steps = steps_for(load(HA))
+    deletes = {step.node: step.variables["DELETE_NODE"] for step in steps if step.name == "node-registered"}
+    assert deletes == {"cp": "no", "cp2": "no", "cp3": "no", "w1": "yes", "w2": "yes"}
+    for step in steps:
+        if step.name in ("kubeadm-init", "kubeadm-join"):
+            remove = step.script().split("som_remove() {", 1)[1]
+            assert remove.lstrip().startswith("som_leave_cluster"), step.resource_name

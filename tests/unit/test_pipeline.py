@@ -39,6 +39,7 @@ def test_the_dev_stack_comes_up_in_this_order(dev_steps) -> None:
         ("w2", "kubeadm-join"): [("w2", "host-network"), ("w2", "join-credentials")],
         ("w1", "node-registered"): [("w1", "kubeadm-join")],
         ("w2", "node-registered"): [("w2", "kubeadm-join")],
+        ("cp1", "node-registered"): [("cp1", "kubeadm-init")],
         ("cp1", "certificates"): [("cp1", "kubeadm-init")],
     }
 
@@ -84,8 +85,8 @@ def test_a_step_is_given_exactly_what_it_reads(dev_steps) -> None:
 def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -> None:
     lines = mermaid(load_stack_file("dev"))
     assert lines[0] == "flowchart LR"
-    assert sum('["' in line for line in lines) == len(dev_steps) == 15
-    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 15
+    assert sum('["' in line for line in lines) == len(dev_steps) == 16
+    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 16
     assert '  s7["kubeadm-init<br/>cp1 (secret)"]' in lines
     assert '  s9["join-credentials<br/>w2, on cp1 (secret)"]' in lines
 

@@ -56,14 +56,14 @@ def secret_outputs(*names: str) -> SimpleNamespace:
 GOOD_COMMAND = {"create": "bash -s -- apply", "delete": "bash -s -- remove", "logging": "none", "stdin": "#!/bin/bash"}
 
 
-@pytest.mark.parametrize("name", ["cp1-kubeadm-init", "cp1-join-credentials", "hadooptest-001-kubeadm-join"])
+@pytest.mark.parametrize("name", ["cp1-kubeadm", "cp1-join-credentials", "hadooptest-001-kubeadm"])
 def test_secret_step_done_right_passes(name: str) -> None:
     assert secret_step_violations(COMMAND, GOOD_COMMAND, name, secret_outputs("stdout", "stderr")) == []
 
 
 @pytest.mark.parametrize(
     ("resource_type", "name"),
-    [(COMMAND, "cp1-prepare-host"), (COMMAND, "w1-node-registered"), ("command:local:Command", "cp1-kubeadm-init")],
+    [(COMMAND, "cp1-prepare-host"), (COMMAND, "w1-node-registered"), ("command:local:Command", "cp1-kubeadm")],
 )
 def test_other_commands_are_not_secret_steps(resource_type: str, name: str) -> None:
     assert secret_step_violations(resource_type, {"create": f"kubeadm join --token {TOKEN}"}, name, None) == []
@@ -86,13 +86,13 @@ def test_other_commands_are_not_secret_steps(resource_type: str, name: str) -> N
 )
 def test_secret_step_violations(change: dict[str, Any], opts: Any, expected: str) -> None:
     props = {key: value for key, value in {**GOOD_COMMAND, **change}.items() if value is not None}
-    problems = secret_step_violations(COMMAND, props, "w1-kubeadm-join", opts)
-    assert len(problems) == 1 and expected in problems[0] and "w1-kubeadm-join (step kubeadm-join)" in problems[0]
+    problems = secret_step_violations(COMMAND, props, "w1-kubeadm", opts)
+    assert len(problems) == 1 and expected in problems[0] and "w1-kubeadm (step kubeadm)" in problems[0]
 
 
 def test_secret_step_command_computed_from_an_output_is_a_violation() -> None:
     props = unknown_checking_proxy({**GOOD_COMMAND, "create": UNKNOWN_STRING_VALUE})
-    (problem,) = secret_step_violations(COMMAND, props, "w1-kubeadm-join", secret_outputs("stdout"))
+    (problem,) = secret_step_violations(COMMAND, props, "w1-kubeadm", secret_outputs("stdout"))
     assert "create is computed from another resource's output" in problem
 
 
@@ -432,8 +432,8 @@ def test_pack_registers_every_policy_as_mandatory(servicer: Any) -> None:
 
 
 def test_pack_reads_additional_secret_outputs_from_the_engine(servicer: Any) -> None:
-    good = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "cp1-kubeadm-init", GOOD_COMMAND, ["stdout"])
-    bad = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "cp1-kubeadm-init", GOOD_COMMAND, ["stderr"])
+    good = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "cp1-kubeadm", GOOD_COMMAND, ["stdout"])
+    bad = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "cp1-kubeadm", GOOD_COMMAND, ["stderr"])
     assert list(servicer.Analyze(good, None).diagnostics) == []
     (diagnostic,) = servicer.Analyze(bad, None).diagnostics
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY and '"stdout" is not in' in diagnostic.message
@@ -441,7 +441,7 @@ def test_pack_reads_additional_secret_outputs_from_the_engine(servicer: Any) -> 
 
 def test_pack_flags_a_secret_step_command_unknown_at_preview(servicer: Any) -> None:
     props = {**GOOD_COMMAND, "create": UNKNOWN_STRING_VALUE}
-    request = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "w1-kubeadm-join", props, ["stdout"])
+    request = proto_resource(analyzer_pb2.AnalyzeRequest, COMMAND, "w1-kubeadm", props, ["stdout"])
     (diagnostic,) = servicer.Analyze(request, None).diagnostics
     assert "computed from another resource's output" in diagnostic.message
 
