@@ -17,7 +17,7 @@ from pulumi_command import remote
 from components.config import NodeConfig, Platform
 from components.steps import Step, edges, steps_for
 from components.steps.certificates import Report, earliest, parse_report
-from components.vocabulary import CERTIFICATES, NODE_REGISTERED, SECRET_STEPS
+from components.vocabulary import CERTIFICATES, NODE_REGISTERED, PREPARE_HOST, SECRET_STEPS
 
 # Connection settings that keep a dead host from hanging `pulumi up` (pulumi-command
 # issue 199) while riding out a reboot or a busy sshd (MaxStartups) on the control plane.
@@ -101,6 +101,8 @@ class Cluster(pulumi.ComponentResource):
         # a date is no secret: a site alerts on it
         self.certificates_expire = pulumi.Output.unsecret(reports.apply(lambda found: earliest(found) if found else None))
         self.registered = {node: command for (node, step), command in commands.items() if step == NODE_REGISTERED}
+        # every host's first step: nothing in the cluster changes before each host passed it
+        self.prepared = [command for (_, step), command in commands.items() if step == PREPARE_HOST]
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
     def _stdin(self, step: Step, commands: dict[tuple[str, str], remote.Command]) -> pulumi.Input[str]:

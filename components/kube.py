@@ -96,15 +96,19 @@ class KubernetesLayer(pulumi.ComponentResource):
         platform: Platform,
         kubeconfig: pulumi.Input[str],
         node_dependencies: Mapping[str, Sequence[pulumi.Resource]] | None = None,
+        after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(LAYER_TYPE, name, None, opts)
+        # Every object goes through the provider, so an object waits for ``after`` (every
+        # host's prepare-host: a run refused there, say for another Kubernetes release,
+        # changes nothing in the cluster either).
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=pulumi.Output.secret(kubeconfig),
             cluster_identifier=cluster_identifier(platform),
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         tenant_names = {tenant.name for tenant in platform.config.tenants}
         self.tenants = {tenant: Tenant(tenant, pulumi.ResourceOptions(parent=self)) for tenant in sorted(tenant_names)}

@@ -274,6 +274,7 @@ pull_images() {
 }
 
 som_apply() {
+  check_release
   check_uplink_owner
   check_cgroups
   som_install_files

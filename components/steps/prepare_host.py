@@ -43,7 +43,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         name=PREPARE_HOST,
         node=node.name,
         runs_on=node.name,
-        templates=("uplink-owner.sh", "prepare-host.sh"),
+        templates=("release-check.sh", "uplink-owner.sh", "prepare-host.sh"),
         variables={
             "STATE_DIR": STATE_DIR,
             "CGROUP_V1": platform.config.cgroup_v1,
@@ -62,6 +62,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
             "CONTAINERD_HOSTS_FILES": " ".join(containerd.hosts_path(m.registry) for m in platform.config.registry_mirrors),
             "KUBERNETES_RELEASE": release.name,
             "KUBERNETES_TAG": platform.version.tag,
+            "KUBELET_CONF": "/etc/kubernetes/kubelet.conf",  # kubeadm init and join write it: the host is in a cluster
             "KUBERNETES_DEB_VERSION": platform.version.deb_version,
             "PULL_IMAGES": "yes" if node.is_control_plane else "no",
             "IMAGES_CONFIG": kubeadm.IMAGES_CONFIG,

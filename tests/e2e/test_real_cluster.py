@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from datetime import datetime, timezone
 from collections.abc import Iterator
 from typing import Any
@@ -280,6 +281,33 @@ def test_a_second_run_of_the_unchanged_stack_plans_no_change(cluster: Any) -> No
     result, log = in_fabric(cluster.lab, cluster.workspace_dir, "dev", "preview")
     assert result["ok"], result["errors"]
     assert set(result["changes"]) == {"same"}, log[-3000:]
+
+
+@pytest.mark.parametrize(("version", "says"), [("1.37.2", "one minor at a time"), ("1.36.3", "not automated yet")])
+def test_another_kubernetes_release_is_refused_before_anything_changes(cluster: Any, version: str, says: str) -> None:
+    """A minor skipped, or an upgrade the program does not run yet: every host refuses at
+    prepare-host's first check, naming the fix, and nothing else ran (the cluster's
+    objects wait for every host's prepare-host); back to the cluster's release, a preview
+    plans nothing."""
+    from lab.create.pulumi_up import in_fabric
+    from lab.probes import stack_workspace
+    from tests.realcluster import COMMAND_TYPE, PROJECT, failed_steps
+
+    workspace = stack_workspace(cluster.workspace_dir)
+    running = workspace.config()[f"{PROJECT}:kubernetesVersion"]["value"]
+    workspace.set_config(f"{PROJECT}:kubernetesVersion", version)
+    try:
+        result, log = in_fabric(cluster.lab, cluster.workspace_dir, "dev", "up")
+    finally:
+        workspace.set_config(f"{PROJECT}:kubernetesVersion", running)
+    assert not result["ok"]
+    failed = {name: message for name, message in failed_steps(result).items() if name.endswith("-prepare-host")}
+    # every host refuses; the engine starts nothing after the first refusal
+    assert failed and set(failed) <= {f"{node}-prepare-host" for node in ("cp1", *WORKERS)}, result["errors"]
+    assert all(says in message and f"runs v{running}" in message for message in failed.values())
+    assert not re.findall(rf"(?:{COMMAND_TYPE}|kubernetes:\S+) (\S+) (?:created|updated|replaced|deleted)", log)
+    again, again_log = in_fabric(cluster.lab, cluster.workspace_dir, "dev", "preview")
+    assert again["ok"] and set(again["changes"]) == {"same"}, again_log[-3000:]
 
 
 def test_a_rebooted_worker_keeps_its_network_and_rejoins(

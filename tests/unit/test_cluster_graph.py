@@ -276,3 +276,12 @@ def test_kubeadm_init_and_join_are_one_resource_that_keeps_its_former_names() ->
                             "spark-on-metal:tenants": json.dumps([{"name": "analytics", "nodes": ["w2"]}])}, secret_keys, stack="dev")
     assert promoted.error is None, promoted.error
     assert "w1-kubeadm" in commands(promoted) and "w1-node-registered" in commands(promoted)
+
+
+def test_the_kubernetes_layer_waits_for_every_hosts_first_step() -> None:
+    """prepare-host refuses another Kubernetes release under a running cluster (its release
+    check); the objects, some of which follow the release, must not change either."""
+    result = run_stack("dev")
+    names = {reg.urn: reg.name for reg in result.registrations.values()}
+    provider = next(r for r in result.registrations.values() if r.type == "pulumi:providers:kubernetes")
+    assert {names[d] for d in provider.dependencies} >= {"cp1-prepare-host", "w1-prepare-host", "w2-prepare-host"}
