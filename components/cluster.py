@@ -68,9 +68,9 @@ class Cluster(pulumi.ComponentResource):
 
     Outputs: ``kubeconfig`` (secret, server set to the API endpoint; the one the latest
     certificates check left), ``certificates_expire`` (plain: the first control-plane
-    certificate's expiry) and ``registered``, per joining node the command after which
-    its Node object exists (the Kubernetes layer patches Nodes, so each patch depends on
-    its node's).
+    certificate's expiry), ``registered``, per node the command after which its Node
+    object exists (the Kubernetes layer patches Nodes, so each patch depends on its
+    node's), and ``prepared``, every host's prepare-host (the layer waits for them all).
     """
 
     kubeconfig: pulumi.Output[str]
@@ -94,7 +94,7 @@ class Cluster(pulumi.ComponentResource):
             commands[key] = self._command(by_key[key], [commands[source] for source in after], commands)
         for node in self.nodes.values():
             node.finish()
-        checks = [command for (node, step), command in commands.items() if step == CERTIFICATES]
+        checks = [command for (_, step), command in commands.items() if step == CERTIFICATES]
         reports = pulumi.Output.all(*(command.stdout for command in checks)).apply(_reports)
         first = commands[(platform.init_node.name, CERTIFICATES)]
         self.kubeconfig = pulumi.Output.secret(first.stdout.apply(lambda out: parse_report(out).kubeconfig if out else None))
@@ -136,7 +136,6 @@ class Cluster(pulumi.ComponentResource):
         )
         owner.commands[step.name] = command
         return command
-
 
 
 def _reports(stdouts: list[str | None]) -> list[Report]:

@@ -57,7 +57,7 @@ class Phase:
 
 
 PIPELINE: tuple[Phase, ...] = (
-    Phase(PREPARE_HOST, prepare_host.step, doc="every node: swap, kernel, containerd, pinned packages, images"),
+    Phase(PREPARE_HOST, prepare_host.step, doc="every node: the release check, swap, kernel, containerd, pinned packages, images"),
     Phase(HOST_NETWORK, host_network.step, (After(PREPARE_HOST),), doc="every node: macvlan sub-interface, CNI, forwarding, resolv.conf"),
     Phase(API_VIP, api_vip.step, (After(HOST_NETWORK),), doc="every control plane, with controlPlaneVip: keepalived holds the API's virtual IP"),
     Phase(KUBEADM_INIT, kubeadm_init.step, (After(HOST_NETWORK), After(API_VIP, "own-if-any")), doc="the first control plane: kubeadm init"),
