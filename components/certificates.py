@@ -1,8 +1,8 @@
 """When a certificate stops being valid, read from its DER bytes with no library.
 
 Why: the admin kubeconfig (the stack output ``kubeconfig``) authenticates with a client
-certificate kubeadm signs for one year, and nothing renews it yet; its expiry is a
-plain stack output (``kubeconfigExpires``, read by ``components.kubeconfigs``) so a
+certificate kubeadm signs for one year, renewed by the monthly certificates check; its
+expiry is a plain stack output (``kubeconfigExpires``, read by ``components.kubeconfigs``) so a
 site can alert on it. Only the validity of an X.509 certificate is read (RFC 5280:
 Certificate, TBSCertificate, Validity), which needs a DER walk of a few lines rather
 than a crypto dependency.

@@ -154,7 +154,7 @@ def tenant_kubeconfig(platform: Platform, tenant: TenantConfig, admin_kubeconfig
 
 
 def _expiry(admin_kubeconfig: str | None) -> str | None:
-    # None only where no cluster exists (program tests under mocks): kubeadm-init always prints it
+    # None only where no cluster exists (program tests under mocks): the certificates step always prints it
     return kubeconfigs.client_certificate_expiry(admin_kubeconfig) if admin_kubeconfig else None
 
 

@@ -56,6 +56,8 @@ IMAGES_CONFIG = f"{KUBEADM_DIR}/images.yaml"
 ADMISSION_DIR = "/etc/kubernetes/admission"
 ADMISSION_CONFIG = f"{ADMISSION_DIR}/admission.yaml"
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
+# kubeadm init and join write it: a host that has it is in a cluster
+KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
 
 ADMISSION_PLUGINS = ("NodeRestriction", "PodNodeSelector", "PodTolerationRestriction")
 # The init token kubeadm always creates: short-lived and never used (each join mints its own).

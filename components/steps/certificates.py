@@ -26,7 +26,7 @@ from datetime import date
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import containerd, kubeadm
-from components.steps.step import Step
+from components.steps.step import CONTROL_PLANES_IN_TURN, Step
 from components.vocabulary import CERTIFICATES
 
 RESTART_TIMEOUT_SECONDS = 300
@@ -58,7 +58,7 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
             "PRINT_KUBECONFIG": "yes" if first else "no",
         },
         triggers=(renewal_period(platform.today),),
-        serial="control-plane",  # a renewal restarts the API server: one at a time
+        serial=CONTROL_PLANES_IN_TURN,  # a renewal restarts the API server: one at a time
     )
 
 

@@ -19,10 +19,6 @@ certificate_key() {
   { printf 'spark-on-metal kubeadm-certs\n'; cat /etc/kubernetes/pki/ca.key; } | sha256sum | cut -d' ' -f1
 }
 
-kubectl_admin() {
-  kubectl --kubeconfig "$ADMIN_CONF" "$@"
-}
-
 # upload_certs KEY: the control-plane certificates, encrypted with KEY, into the cluster.
 # The key goes in a private copy of the init configuration (InitConfiguration's
 # certificateKey), never in kubeadm's arguments. kubeadm makes the Secret a dependent of

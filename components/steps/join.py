@@ -20,8 +20,9 @@ preparation, so workers join in parallel and the critical path does not grow wit
 number of workers. Control planes join one at a time, each once the one before it has
 registered: each join adds an etcd member, and two at once can leave etcd without quorum.
 
-Removal runs in reverse: ``node-registered`` (drain, delete the Node object) before
-``kubeadm-join`` (kubeadm reset on the node) before ``host-network`` (address back on
+Removal runs in reverse: ``node-registered`` (drain; a worker's Node object deleted)
+before ``kubeadm-join`` (kubeadm reset on the node; a control plane's Node object goes
+after it, as its etcd member is found through it) before ``host-network`` (address back on
 the uplink).
 """
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 from components import ssh_keys
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps.step import HostEdit, Step
+from components.steps.step import CONTROL_PLANES_IN_TURN, HostEdit, Step
 from components.vocabulary import JOIN_CREDENTIALS, KUBEADM_JOIN, NODE_REGISTERED
 
 CERTS_SECRET = "kubeadm-certs"  # kubeadm's constants.KubeadmCertsSecret
@@ -45,7 +46,7 @@ def _joins(platform: Platform, node: NodeConfig) -> bool:
 def _serial(node: NodeConfig) -> str:
     """Control planes join one at a time (each adds an etcd member; the anchors serialize
     them too); workers join in parallel."""
-    return "control-plane" if node.is_control_plane else ""
+    return CONTROL_PLANES_IN_TURN if node.is_control_plane else ""
 
 
 def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
@@ -77,7 +78,7 @@ def join_step(platform: Platform, node: NodeConfig) -> Step | None:
         templates=("kube-common.sh", "kubeadm-join.sh"),
         variables={
             "JOIN_CONFIG": kubeadm.JOIN_CONFIG,
-            "KUBELET_CONF": "/etc/kubernetes/kubelet.conf",
+            "KUBELET_CONF": kubeadm.KUBELET_CONF,
             "TOKEN_PLACEHOLDER": kubeadm.TOKEN_PLACEHOLDER,
             "CA_HASH_PLACEHOLDER": kubeadm.CA_HASH_PLACEHOLDER,
             "CERTIFICATE_KEY_PLACEHOLDER": kubeadm.CERTIFICATE_KEY_PLACEHOLDER,

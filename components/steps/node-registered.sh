@@ -1,14 +1,10 @@
 # shellcheck shell=bash disable=SC2154
-# Inputs: ADMIN_CONF DELETE_NODE DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
+# Inputs: DELETE_NODE DRAIN_TIMEOUT_SECONDS REGISTRATION_TIMEOUT_SECONDS
 # Step node-registered (values above), on the first control plane for node $SOM_NODE.
 # apply: wait until the Node object exists (what the Kubernetes layer patches), then
 # delete the node's bootstrap tokens: it has joined, and they do not expire.
 # remove: drain the node and, for a worker, delete its Node object, before kubeadm reset
 # runs on it (a control plane deletes its own after the reset: som_leave_cluster).
-
-kubectl_admin() {
-  kubectl --kubeconfig "$ADMIN_CONF" "$@"
-}
 
 som_apply() {
   som_wait_for "$REGISTRATION_TIMEOUT_SECONDS" 5 \

@@ -72,7 +72,7 @@ PIPELINE: tuple[Phase, ...] = (
         NODE_REGISTERED,
         join.registered_step,
         (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any")),
-        doc="on the first control plane, per node: wait for its Node; drain and delete it on removal",
+        doc="on the first control plane, per node: wait for its Node; drain it on removal (a worker's Node deleted then)",
     ),
     Phase(
         CERTIFICATES,
@@ -113,7 +113,7 @@ def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]
     an order where each step comes after every step it runs after (the shell creates
     commands in this order)."""
     built = {(step.node, step.name) for step in steps}
-    node_order = list(dict.fromkeys(step.node for step in steps))
+    position = {node: index for index, node in enumerate(dict.fromkeys(step.node for step in steps))}
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for step in steps:
         before: list[tuple[str, str]] = []
@@ -124,20 +124,18 @@ def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]
                 elif edge.scope == "own":
                     raise ValueError(f"{step.resource_name} runs after {edge.step} of its node, which has none")
             elif edge.scope == "previous":
-                before += _previous(step, edge.step, steps, node_order)
+                before += _previous(step, edge.step, steps, position)
             else:
                 before += [(other.node, other.name) for other in steps if other.name == edge.step]
         graph[(step.node, step.name)] = before
     return {key: graph[key] for key in TopologicalSorter(graph).static_order()}
 
 
-def _previous(step: Step, name: str, steps: tuple[Step, ...], node_order: list[str]) -> list[tuple[str, str]]:
+def _previous(step: Step, name: str, steps: tuple[Step, ...], position: dict[str, int]) -> list[tuple[str, str]]:
     """The ``name`` step of the nearest node before ``step``'s in its serial group."""
-    if not step.serial:
-        return []
-    position = node_order.index(step.node)
-    group = [other for other in steps if other.name == name and other.serial == step.serial and node_order.index(other.node) < position]
-    return [(max(group, key=lambda other: node_order.index(other.node)).node, name)] if group else []
+    earlier = [other.node for other in steps
+               if step.serial and other.name == name and other.serial == step.serial and position[other.node] < position[step.node]]
+    return [(max(earlier, key=position.__getitem__), name)] if earlier else []
 
 
 def mermaid(platform: Platform) -> list[str]:

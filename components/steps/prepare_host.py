@@ -62,7 +62,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
             "CONTAINERD_HOSTS_FILES": " ".join(containerd.hosts_path(m.registry) for m in platform.config.registry_mirrors),
             "KUBERNETES_RELEASE": release.name,
             "KUBERNETES_TAG": platform.version.tag,
-            "KUBELET_CONF": "/etc/kubernetes/kubelet.conf",  # kubeadm init and join write it: the host is in a cluster
+            "KUBELET_CONF": kubeadm.KUBELET_CONF,
             "KUBERNETES_DEB_VERSION": platform.version.deb_version,
             "PULL_IMAGES": "yes" if node.is_control_plane else "no",
             "IMAGES_CONFIG": kubeadm.IMAGES_CONFIG,

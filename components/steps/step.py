@@ -23,6 +23,8 @@ from components.vocabulary import former_resource_names, step_resource_name
 LIB = STEP_TEMPLATES / "lib.sh"
 PREVIOUS_FILES = STEP_TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
 STEP_CONTEXT = frozenset({"SOM_NODE", "SOM_RUNS_ON", "SOM_STEP"})  # set in every step script
+# The serial group of steps control planes take one at a time (Step.serial).
+CONTROL_PLANES_IN_TURN = "control-plane"
 
 
 def secret_placeholder(name: str) -> str:

@@ -77,8 +77,12 @@ def stack_workspace(workspace_dir: Path, stack: str = "dev") -> Workspace:
 
 def for_lab(lab: Lab, workspace_dir: Path, stack: str = "dev") -> Kubectl:
     """kubectl with the admin kubeconfig the stack's ``up`` output."""
-    kubeconfig = stack_workspace(workspace_dir, stack).outputs(show_secrets=True)[KUBECONFIG_OUTPUT]
-    path = lab.names.state_dir / "admin.kubeconfig"
+    return with_kubeconfig(lab, stack_workspace(workspace_dir, stack).outputs(show_secrets=True)[KUBECONFIG_OUTPUT])
+
+
+def with_kubeconfig(lab: Lab, kubeconfig: str, name: str = "admin.kubeconfig") -> Kubectl:
+    """kubectl with ``kubeconfig``, kept in a 0600 file ``name`` of the lab's state dir."""
+    path = lab.names.state_dir / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(kubeconfig)

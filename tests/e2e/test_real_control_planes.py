@@ -82,16 +82,11 @@ def description(token: dict[str, Any]) -> str:
 
 
 def admin_kubectl(lab: Any) -> Any:
-    """kubectl with cp1's own admin kubeconfig (a failed ``up`` exports no outputs), in a
-    0600 file of the lab's state dir."""
-    from lab.probes import Kubectl
-    from lab.probes.kubectl import kubectl_binary
+    """kubectl with cp1's own admin kubeconfig (a failed ``up`` exports no outputs)."""
+    from components.hostfiles.kubeadm import ADMIN_CONF
+    from lab.probes.kubectl import with_kubeconfig
 
-    path = lab.names.state_dir / "cp1-admin.conf"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(lab.read_file("cp1", "/etc/kubernetes/admin.conf"))
-    return Kubectl(lab, path, kubectl_binary())
+    return with_kubeconfig(lab, lab.read_file("cp1", ADMIN_CONF), "cp1-admin.conf")
 
 
 def stack_node_names(workspace: Any) -> list[str]:
