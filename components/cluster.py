@@ -17,7 +17,7 @@ from pulumi_command import remote
 from components.config import NodeConfig, Platform
 from components.steps import Step, edges, steps_for
 from components.steps.certificates import Report, earliest, parse_report
-from components.vocabulary import CERTIFICATES, NODE_REGISTERED, PREPARE_HOST, SECRET_STEPS
+from components.vocabulary import CERTIFICATES, NODE_REGISTERED, PREPARE_HOST, SECRET_STEPS, UPGRADE_UNCORDON
 
 # Connection settings that keep a dead host from hanging `pulumi up` (pulumi-command
 # issue 199) while riding out a reboot or a busy sshd (MaxStartups) on the control plane.
@@ -70,7 +70,8 @@ class Cluster(pulumi.ComponentResource):
     certificates check left), ``certificates_expire`` (plain: the first control-plane
     certificate's expiry), ``registered``, per node the command after which its Node
     object exists (the Kubernetes layer patches Nodes, so each patch depends on its
-    node's), and ``prepared``, every host's prepare-host (the layer waits for them all).
+    node's), and ``settled``, every host's prepare-host and every control plane's last
+    upgrade step (the layer waits for them: its objects follow the release, CoreDNS's image too).
     """
 
     kubeconfig: pulumi.Output[str]
@@ -101,8 +102,11 @@ class Cluster(pulumi.ComponentResource):
         # a date is no secret: a site alerts on it
         self.certificates_expire = pulumi.Output.unsecret(reports.apply(lambda found: earliest(found) if found else None))
         self.registered = {node: command for (node, step), command in commands.items() if step == NODE_REGISTERED}
-        # every host's first step: nothing in the cluster changes before each host passed it
-        self.prepared = [command for (_, step), command in commands.items() if step == PREPARE_HOST]
+        # every host's first step (nothing in the cluster changes before each host passed
+        # it) and every control plane's last upgrade step (the objects follow the cluster's
+        # release, which the control planes' upgrade sets; workers' waves run beside them)
+        self.settled = [command for (node, step), command in commands.items()
+                        if step == PREPARE_HOST or (step == UPGRADE_UNCORDON and platform.node(node).is_control_plane)]
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
     def _stdin(self, step: Step, commands: dict[tuple[str, str], remote.Command]) -> pulumi.Input[str]:

@@ -48,6 +48,7 @@ API_MODULES: dict[str, Any] = {
     "apps/v1": k8s.apps.v1,
     "rbac.authorization.k8s.io/v1": k8s.rbac.v1,
     "scheduling.k8s.io/v1": k8s.scheduling.v1,
+    "policy/v1": k8s.policy.v1,
 }
 # kubeadm creates these; the platform only ever patches them (server-side apply).
 PATCHED_KINDS = frozenset({"Node"})

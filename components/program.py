@@ -52,5 +52,5 @@ def main() -> None:
     cluster = Cluster(platform.config.cluster_name, platform, private_key)
     # Each node's patch waits for that node's registration only, not for every join.
     registered = {name: [command] for name, command in cluster.registered.items()}
-    layer = KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered, after=cluster.prepared)
+    layer = KubernetesLayer("kubernetes", platform, cluster.kubeconfig, node_dependencies=registered, after=cluster.settled)
     export_outputs(platform, cluster.kubeconfig, cluster.certificates_expire, layer)  # the contract (README.md, "Stack outputs") and the secret kubeconfigs

@@ -36,6 +36,12 @@ JOIN_CREDENTIALS = "join-credentials"
 KUBEADM_JOIN = "kubeadm-join"
 NODE_REGISTERED = "node-registered"
 CERTIFICATES = "certificates"
+# An upgrade, node after node, in kubeadm's order: kubeadm upgrade (on the node), drain
+# (on the first control plane), kubelet (on the node), back in service (first control plane).
+UPGRADE_KUBEADM = "kubeadm-upgrade"
+UPGRADE_DRAIN = "upgrade-drain"
+UPGRADE_KUBELET = "kubelet-upgrade"
+UPGRADE_UNCORDON = "upgrade-uncordon"
 # Steps whose stdin or stdout carries credentials: logging off, stdout a secret output.
 SECRET_STEPS = frozenset({KUBEADM_INIT, JOIN_CREDENTIALS, KUBEADM_JOIN, CERTIFICATES})
 

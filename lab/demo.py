@@ -110,9 +110,9 @@ def show(state: BringUp) -> None:
     table(system_pod_rows(kubectl), ["namespace", "pod", "node", "address", "phase"])
 
     from .images.spec import plan
-    from .toolchain.plan import newest_kubernetes
+    from .toolchain.plan import lab_kubernetes
 
-    [pause] = [spec for spec in plan(newest_kubernetes()) if spec.name == "pause"]
+    [pause] = [spec for spec in plan(lab_kubernetes()) if spec.name == "pause"]
     pods = tenant_pods(kubectl, outputs, pause.reference(state.site.image_repository))
     slices = {n["name"]: n["podRange"] for n in outputs["nodes"]}
     say("\nA tenant pod on each tenant node (MACVLAN address from the node's slice)")

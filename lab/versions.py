@@ -43,6 +43,18 @@ class KubernetesRow:
         return f"{self.etcd}{self.etcd_image_suffix}"
 
 
+# k8s.io/kubernetes v1.35.4's go.mod: the modules it replaces with ./staging/src/...
+STAGING_1_35 = (
+    "api", "apiextensions-apiserver", "apimachinery", "apiserver", "cli-runtime",
+    "client-go", "cloud-provider", "cluster-bootstrap", "code-generator",
+    "component-base", "component-helpers", "controller-manager", "cri-api",
+    "cri-client", "csi-translation-lib", "dynamic-resource-allocation",
+    "endpointslice", "externaljwt", "kms", "kube-aggregator",
+    "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubectl", "kubelet",
+    "metrics", "mount-utils", "pod-security-admission", "sample-apiserver",
+    "sample-cli-plugin", "sample-controller",
+)
+
 KUBERNETES: dict[str, KubernetesRow] = {
     "1.35.4": KubernetesRow(
         kubernetes="1.35.4",
@@ -53,18 +65,29 @@ KUBERNETES: dict[str, KubernetesRow] = {
         containerd="2.2.9",
         runc="1.3.4",
         cri_tools="1.34.0",
-        staging_modules=(
-            "api", "apiextensions-apiserver", "apimachinery", "apiserver", "cli-runtime",
-            "client-go", "cloud-provider", "cluster-bootstrap", "code-generator",
-            "component-base", "component-helpers", "controller-manager", "cri-api",
-            "cri-client", "csi-translation-lib", "dynamic-resource-allocation",
-            "endpointslice", "externaljwt", "kms", "kube-aggregator",
-            "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubectl", "kubelet",
-            "metrics", "mount-utils", "pod-security-admission", "sample-apiserver",
-            "sample-cli-plugin", "sample-controller",
-        ),
+        staging_modules=STAGING_1_35,
+    ),
+    # The release the lab's upgrade test moves a running cluster to (NEXT_RELEASE): the
+    # module proxy serves one 1.35 patch only (v1.35.4), so the upgrade is a minor one.
+    # containerd, runc and crictl stay those of 1.35's row: containerd's matrix lists
+    # "1.36 | 2.3.0+, 2.2.0+", and the node keeps its containerd across the upgrade.
+    "1.36.3": KubernetesRow(
+        kubernetes="1.36.3",
+        etcd="3.6.8",
+        etcd_image_suffix="-0",
+        coredns="v1.14.2",
+        pause="3.10.2",
+        containerd="2.2.9",
+        runc="1.3.4",
+        cri_tools="1.34.0",
+        # v1.36.3's go.mod replaces two more: cri-streaming and streaming
+        staging_modules=tuple(sorted((*STAGING_1_35, "cri-streaming", "streaming"))),
     ),
 }
+
+# The release every lab cluster is brought up with, and the one its upgrade test moves to.
+LAB_RELEASE = "1.35.4"
+NEXT_RELEASE = "1.36.3"
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,14 @@ def converge(state: Any) -> tuple[dict[str, Any], str, dict[str, Any], str]:
     return result, log, preview, preview_log
 
 
+def stack_node_names(workspace: Any) -> list[str]:
+    """The stack's nodes in its order (config keys index into this list)."""
+    from lab.driver.labstack import stack_nodes
+
+    nodes, _ = stack_nodes(workspace.stack, workspace.project_dir)
+    return [node["name"] for node in nodes]
+
+
 def created_commands(log: str) -> set[str]:
     """The remote commands the CLI reported created in one run's output."""
     return set(re.findall(rf"{COMMAND_TYPE} (\S+) created", log))
@@ -94,8 +102,10 @@ def join_token_descriptions(kubectl: Any) -> list[str]:
     return [d for d in descriptions if d.startswith("spark-on-metal: join ")]
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
+@contextmanager
+def brought_up(**options: Any) -> Iterator[Any]:
+    """A lab brought up whole by lab/create (``pulumi up`` included), removed at the end
+    also when something fails; ``options`` are lab.create.Options' (nodes, control_planes)."""
     from lab.cleanup import remove_lab
     from lab.create import Options, bring_up
     from lab.spec import new_lab_id
@@ -103,13 +113,19 @@ def cluster() -> Iterator[Any]:
     lab_id = new_lab_id()
     started = time.monotonic()
     try:
-        state = bring_up(Options(nodes=3, lab_id=lab_id))
+        state = bring_up(Options(lab_id=lab_id, **options))
         print(f"\nbring-up of lab {lab_id}: {time.monotonic() - started:.1f}s wall; per action "
               + json.dumps({k: round(v, 1) for k, v in state.seconds.items()})
               + f"; facts {json.dumps(state.facts, default=str)}")
         yield state
     finally:
         remove_lab(lab_id)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with brought_up(nodes=3) as state:
+        yield state
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from components.config.fields import kubernetes_version as _kubernetes_version
 from components.config.fields import minor_name as _minor_name
 from components.config.fields import unset_if_empty as _unset_if_empty
 from components.config.sections import (
-    AptSource, CertificatesConfig, CgroupV1, ControlPlaneVip, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting,
+    AptSource, CertificatesConfig, CgroupV1, ControlPlaneVip, ContainerdConfig, DnsConfig, KubeProxyConfig, NodeConfig, RegistryMirror, SecretSetting, UpgradeConfig,
     SparkConfig, TenantConfig, pkgs_k8s_io,
 )
 from components.versions import KubernetesVersion, Release, coredns_image, kubeadm_image
@@ -83,6 +83,7 @@ class PlatformConfig(Model):
     registry_mirrors: tuple[RegistryMirror, ...] = Field(default=(), description="Registry mirrors for containerd (tenant images too), one per registry.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="What Spark jobs are submitted with.")
     certificates: CertificatesConfig = Field(default_factory=CertificatesConfig, description="Renewal of the control planes' certificates.")
+    upgrade: UpgradeConfig = Field(default_factory=UpgradeConfig, description="How an upgrade (kubernetesVersion raised by a patch or one minor) rolls through the nodes.")
 
 
 # ---------------------------------------------------------------------------- validated view

@@ -213,6 +213,23 @@ class CertificatesConfig(Model):
     )
 
 
+class UpgradeConfig(Model):
+    """How a raised kubernetesVersion rolls through the nodes (components/steps/upgrade.py)."""
+
+    worker_batch_size: Whole = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Workers drained and upgraded at once, after every control plane (one at a time); each batch starts once the one before it is back in service.",
+    )
+    drain_timeout_seconds: Whole = Field(
+        default=900,
+        ge=60,
+        le=86400,
+        description="How long a drain waits for its pods to leave; a tenant's running Spark drivers are never evicted (their disruption budget), so this is how long an upgrade waits for their jobs to end before it stops with the node named.",
+    )
+
+
 class DnsConfig(Model):
     """CoreDNS on the host network of the DNS-role nodes (see DESIGN.md, DNS)."""
 

@@ -40,7 +40,12 @@ from components.config import TenantConfig
 from components.manifests import priorities
 from components.manifests.meta import TENANT_LABEL, Object, metadata
 from components.taints import tenant_taint, toleration
-from components.vocabulary import DEFAULT_TOLERATIONS_ANNOTATION, NODE_SELECTOR_ANNOTATION, TOLERATIONS_WHITELIST_ANNOTATION
+from components.vocabulary import (
+    DEFAULT_TOLERATIONS_ANNOTATION,
+    NODE_SELECTOR_ANNOTATION,
+    SPARK_ROLE_LABEL,
+    TOLERATIONS_WHITELIST_ANNOTATION,
+)
 
 SERVICE_ACCOUNT = "spark"
 EXECUTOR_SERVICE_ACCOUNT = "spark-executor"
@@ -54,6 +59,7 @@ EDIT_CLUSTER_ROLE = "edit"
 QUOTA = "tenant-quota"
 PRIORITY_QUOTA = "reserved-priority-classes"
 LIMIT_RANGE = "container-defaults"
+DRIVER_BUDGET = "spark-drivers"
 
 # The condition taints Kubernetes puts on nodes and whose tolerations it adds to pods.
 CONDITION_TOLERATIONS: tuple[dict[str, str], ...] = (
@@ -288,6 +294,32 @@ def limit_range(tenant: TenantConfig) -> Object:
     }
 
 
+# More running drivers than any tenant has: a driver is a bare pod, and for pods no
+# controller manages only an integer minAvailable counts (maxUnavailable and percentages
+# need a controller's scale: the disruption controller then allowed the eviction the
+# lab's upgrade test saw); disruptions allowed = running drivers - this, never above 0.
+DRIVER_BUDGET_MIN_AVAILABLE = 1_000_000
+
+
+def driver_budget(tenant: TenantConfig) -> Object:
+    """No running Spark driver may be evicted: a drain (an upgrade's, a node's removal)
+    waits until the tenant's drivers finish instead of killing their jobs. A driver is a
+    bare pod that nothing recreates, and with it goes the whole job; executors are left
+    out, their driver asks for new ones and retries their tasks. The eviction API ignores
+    the budget for pods that finished or are still Pending, and ``AlwaysAllow`` lets a
+    drain evict a driver that is not Ready (a broken job holds no node hostage)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(DRIVER_BUDGET, tenant.name),
+        "spec": {
+            "minAvailable": DRIVER_BUDGET_MIN_AVAILABLE,
+            "selector": {"matchLabels": {SPARK_ROLE_LABEL: "driver"}},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }
+
+
 def objects(tenant: TenantConfig) -> list[Object]:
     """Namespace first: everything else lives in it."""
     candidates = [
@@ -303,5 +335,6 @@ def objects(tenant: TenantConfig) -> list[Object]:
         resource_quota(tenant),
         priority_quota(tenant),
         limit_range(tenant),
+        driver_budget(tenant),
     ]
     return [obj for obj in candidates if obj is not None]

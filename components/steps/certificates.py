@@ -57,7 +57,9 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
             "RESTART_TIMEOUT_SECONDS": RESTART_TIMEOUT_SECONDS,
             "PRINT_KUBECONFIG": "yes" if first else "no",
         },
-        triggers=(renewal_period(platform.today),),
+        # the month, and the release: kubeadm upgrade renews the certificates, and the
+        # kubeconfig output must be the renewed one
+        triggers=(renewal_period(platform.today), platform.version.tag),
         serial=CONTROL_PLANES_IN_TURN,  # a renewal restarts the API server: one at a time
     )
 

@@ -1,14 +1,10 @@
 # shellcheck shell=bash disable=SC2154
-# Inputs: ADMIN_CONF JOINING_HOST
+# Inputs: JOINING_HOST
 # Shared by join-credentials and node-registered: the bootstrap tokens minted for a
 # joining node carry its name and its host key's fingerprint in their description, which
 # is how they are found again to be deleted (no expiry: a late retry still joins).
 
 # Every token minted for this node starts so, whichever host key it was minted for.
-kubectl_admin() {
-  kubectl --kubeconfig "$ADMIN_CONF" "$@"
-}
-
 som_join_token_prefix() {
   printf 'spark-on-metal: join %s (' "$SOM_NODE"
 }

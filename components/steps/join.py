@@ -57,7 +57,7 @@ def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
         node=node.name,
         serial=_serial(node),
         runs_on=platform.init_node.name,
-        templates=("join-tokens.sh", "join-credentials.sh"),
+        templates=("kube-admin.sh", "join-tokens.sh", "join-credentials.sh"),
         variables={
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
             "INIT_CONFIG": kubeadm.INIT_CONFIG,
@@ -100,7 +100,7 @@ def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
         node=node.name,
         serial=_serial(node),
         runs_on=platform.init_node.name,
-        templates=("join-tokens.sh", "node-registered.sh"),
+        templates=("kube-admin.sh", "join-tokens.sh", "node-registered.sh"),
         variables={
             "ADMIN_CONF": kubeadm.ADMIN_CONF,
             # a rejoin with a new host key runs this again: it deletes the fresh token

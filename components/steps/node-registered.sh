@@ -19,8 +19,7 @@ som_remove() {
     som_log "node $SOM_NODE is not registered; nothing to drain"
     return 0
   fi
-  kubectl_admin drain "$SOM_NODE" --ignore-daemonsets --delete-emptydir-data \
-    --timeout="${DRAIN_TIMEOUT_SECONDS}s" >&2
+  som_drain_node "$DRAIN_TIMEOUT_SECONDS"
   if [ "$DELETE_NODE" = no ]; then
     som_log "node $SOM_NODE drained; its Node object goes after kubeadm reset (its etcd member first)"
     return 0

@@ -4,7 +4,9 @@ Each phase names its step, the function that builds that step for a node (None w
 step does not concern the node), the steps it runs after and the steps whose output it
 reads. Everything not ordered by an edge runs in parallel: every node prepares at once,
 and every worker joins at once once ``kubeadm init`` is done; control planes join, and
-check their certificates, one after another (a step's serial group). The Pulumi shell
+check their certificates, one after another (a step's serial group); an upgrade goes
+wave after wave (a step's wave): the first control plane, each other control plane,
+then the workers in batches. The Pulumi shell
 (components/cluster.py) only loops over :func:`edges`; ``render`` draws :func:`mermaid`.
 """
 
@@ -15,7 +17,7 @@ from graphlib import TopologicalSorter
 from typing import Callable, Literal
 
 from components.config import NodeConfig, Platform
-from components.steps import api_vip, certificates, host_network, join, kubeadm_init, prepare_host
+from components.steps import api_vip, certificates, host_network, join, kubeadm_init, prepare_host, upgrade
 from components.steps.step import Step
 from components.vocabulary import (
     API_VIP,
@@ -27,6 +29,10 @@ from components.vocabulary import (
     NODE_REGISTERED,
     PREPARE_HOST,
     SECRET_STEPS,
+    UPGRADE_DRAIN,
+    UPGRADE_KUBEADM,
+    UPGRADE_KUBELET,
+    UPGRADE_UNCORDON,
 )
 
 StepBuilder = Callable[[Platform, NodeConfig], Step | None]
@@ -37,10 +43,12 @@ class After:
     """An edge: ``step`` of the same node (``"own"``; ``"own-if-any"`` where not every
     node has it), of every node that has it (``"every"``), or of the nearest node before
     this one, in the stack's order, whose ``step`` is in this step's serial group
-    (``"previous"``: one node at a time; no edge for a step outside any group)."""
+    (``"previous"``: one node at a time; no edge for a step outside any group), of every
+    node in the wave just before this step's (``"previous-wave"``), or of every node in
+    the first wave (``"first-wave"``)."""
 
     step: str
-    scope: Literal["own", "own-if-any", "every", "previous"] = "own"
+    scope: Literal["own", "own-if-any", "every", "previous", "previous-wave", "first-wave"] = "own"
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,8 @@ PIPELINE: tuple[Phase, ...] = (
     Phase(
         JOIN_CREDENTIALS,
         join.credentials_step,
-        (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous")),
-        doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered",
+        (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous"), After(UPGRADE_UNCORDON, "first-wave")),
+        doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered; during an upgrade, once the cluster runs the new release",
     ),
     Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(API_VIP, "own-if-any"), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
     Phase(
@@ -75,9 +83,18 @@ PIPELINE: tuple[Phase, ...] = (
         doc="on the first control plane, per node: wait for its Node; drain it on removal (a worker's Node deleted then)",
     ),
     Phase(
+        UPGRADE_KUBEADM,
+        upgrade.kubeadm_step,
+        (After(NODE_REGISTERED), After(UPGRADE_UNCORDON, "previous-wave")),
+        doc="every node, wave after wave: kubeadm to the release, kubeadm upgrade apply (the first control plane) or node",
+    ),
+    Phase(UPGRADE_DRAIN, upgrade.drain_step, (After(UPGRADE_KUBEADM),), doc="on the first control plane, per node: when its kubelet is older than the release, cordon and drain it"),
+    Phase(UPGRADE_KUBELET, upgrade.kubelet_step, (After(UPGRADE_DRAIN),), doc="every node: kubelet and kubectl to the release, kubelet restarted"),
+    Phase(UPGRADE_UNCORDON, upgrade.uncordon_step, (After(UPGRADE_KUBELET),), doc="on the first control plane, per node: Ready at the release, then back in service"),
+    Phase(
         CERTIFICATES,
         certificates.step,
-        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any"), After(CERTIFICATES, "previous")),
+        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any"), After(UPGRADE_UNCORDON, "own-if-any"), After(CERTIFICATES, "previous")),
         doc="every control plane, one at a time, monthly: renew certificates when due; prints the admin kubeconfig",
     ),
 )
@@ -125,6 +142,8 @@ def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]
                     raise ValueError(f"{step.resource_name} runs after {edge.step} of its node, which has none")
             elif edge.scope == "previous":
                 before += _previous(step, edge.step, steps, position)
+            elif edge.scope in ("previous-wave", "first-wave"):
+                before += _wave(step, edge.step, steps, first=edge.scope == "first-wave")
             else:
                 before += [(other.node, other.name) for other in steps if other.name == edge.step]
         graph[(step.node, step.name)] = before
@@ -136,6 +155,16 @@ def _previous(step: Step, name: str, steps: tuple[Step, ...], position: dict[str
     earlier = [other.node for other in steps
                if step.serial and other.name == name and other.serial == step.serial and position[other.node] < position[step.node]]
     return [(max(earlier, key=position.__getitem__), name)] if earlier else []
+
+
+def _wave(step: Step, name: str, steps: tuple[Step, ...], first: bool) -> list[tuple[str, str]]:
+    """The ``name`` steps of the first wave, or of the last wave before ``step``'s."""
+    waves = [other for other in steps if other.name == name and other.wave is not None
+             and (first or (step.wave is not None and other.wave < step.wave))]
+    if not waves:
+        return []
+    chosen = (min if first else max)(other.wave for other in waves if other.wave is not None)
+    return [(other.node, other.name) for other in waves if other.wave == chosen]
 
 
 def mermaid(platform: Platform) -> list[str]:

@@ -9,20 +9,6 @@ readonly MASKED_UNITS="$STATE_DIR/masked-swap-units"
 readonly SWAP_WAS_ON="$STATE_DIR/swap-was-on"
 readonly FSTAB_MARK='# disabled by spark-on-metal: '
 
-export DEBIAN_FRONTEND=noninteractive
-# No conffile prompt can stop an install: keep a file the host changed, else the default.
-readonly APT_INSTALL=(apt-get install -q -y --no-install-recommends --allow-change-held-packages
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-
-apt_updated=no
-apt_install() {
-  if [ "$apt_updated" = no ]; then
-    apt-get update -q
-    apt_updated=yes
-  fi
-  "${APT_INSTALL[@]}" "$@"
-}
-
 # kubelet refuses cgroup v1 from 1.35 (failCgroupV1); kubeadm's preflight too.
 check_cgroups() {
   local fs
@@ -177,7 +163,7 @@ install_sources() {
   som_install_later_files
   for source in $APT_SOURCES; do
     if som_changed "$source"; then
-      apt_updated=no
+      apt_sources_changed
     fi
   done
 }
@@ -235,13 +221,11 @@ ensure_containerd() {
   fi
 }
 
-kubernetes_installed() {
-  [ "$(kubeadm version -o short 2>/dev/null || true)" = "$KUBERNETES_TAG" ] &&
-    [ "$(kubelet --version 2>/dev/null || true)" = "Kubernetes $KUBERNETES_TAG" ] &&
-    { kubectl version --client 2>/dev/null || true; } | grep -qF "$KUBERNETES_TAG"
-}
-
 ensure_kubernetes_packages() {
+  if som_upgrade_pending; then
+    som_log "kubelet, kubeadm, kubectl left at $(kubeadm version -o short): the upgrade steps move this node to $KUBERNETES_TAG in its turn"
+    return 0
+  fi
   if ! kubernetes_installed; then
     apt_install "kubelet=$KUBERNETES_DEB_VERSION" "kubeadm=$KUBERNETES_DEB_VERSION" \
       "kubectl=$KUBERNETES_DEB_VERSION" kubernetes-cni cri-tools
@@ -263,7 +247,8 @@ wait_for_cri() {
 }
 
 pull_images() {
-  [ "$PULL_IMAGES" = yes ] || return 0
+  # kubeadm upgrade pulls the new release's images itself, with the new kubeadm
+  [ "$PULL_IMAGES" = yes ] && ! som_upgrade_pending || return 0
   if [ "$(cat "$IMAGES_MARKER" 2>/dev/null || true)" = "$IMAGES_WANTED" ]; then
     return 0
   fi

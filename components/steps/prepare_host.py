@@ -43,7 +43,7 @@ def step(platform: Platform, node: NodeConfig) -> Step:
         name=PREPARE_HOST,
         node=node.name,
         runs_on=node.name,
-        templates=("release-check.sh", "uplink-owner.sh", "prepare-host.sh"),
+        templates=("apt.sh", "kube-packages.sh", "release-check.sh", "uplink-owner.sh", "prepare-host.sh"),
         variables={
             "STATE_DIR": STATE_DIR,
             "CGROUP_V1": platform.config.cgroup_v1,

@@ -1,10 +1,18 @@
 # shellcheck shell=bash disable=SC2154
 # Inputs: KUBELET_CONF KUBERNETES_TAG
 # Part of prepare-host, its first check: a host already in a cluster whose kubeadm is
-# another release than the stack's is left untouched. Every node of a cluster runs the same
-# release, so every node refuses alike, before any of them changes. Going down or skipping
-# a minor is refused for good; one minor or patch up is refused until upgrades are
-# automated (README, "Known limits": kubeadm upgrade by hand, then set the version).
+# another release than the stack's. One patch or one minor up is an upgrade: this host's
+# Kubernetes packages are left as they are (UPGRADE_PENDING=yes) and the upgrade steps
+# move them in the node's turn (components/steps/upgrade.py). Going down or skipping a
+# minor is refused for good; every node of a cluster runs the same release or one it
+# upgrades to, so every node refuses alike, before any of them changes.
+
+UPGRADE_PENDING=no
+
+# After check_release: is this host's upgrade left to the upgrade steps?
+som_upgrade_pending() {
+  [ "$UPGRADE_PENDING" = yes ]
+}
 
 som_release_number() {
   local major minor patch
@@ -17,10 +25,12 @@ check_release() {
     som_log "not in a cluster yet: any release may be installed"
     return 0
   fi
+  # kubelet is what an upgrade moves last: its release is the node's
   local installed
-  installed=$(kubeadm version -o short 2>/dev/null) || som_die "kubeadm on $SOM_RUNS_ON does not run: see 'kubeadm version' there"
+  installed=$(kubelet --version 2>/dev/null | sed -n 's/^Kubernetes //p') || true
+  [ -n "$installed" ] || som_die "kubelet on $SOM_RUNS_ON does not run: see 'kubelet --version' there"
   if [ "$installed" = "$KUBERNETES_TAG" ]; then
-    som_log "kubeadm $installed, as the stack says"
+    som_log "kubelet $installed, as the stack says"
     return 0
   fi
   local have want
@@ -31,5 +41,6 @@ check_release() {
   elif [ "$((want / 1000))" -gt "$((have / 1000 + 1))" ]; then
     som_die "the cluster runs $installed and kubernetesVersion says $KUBERNETES_TAG: upgrades go one minor at a time; set kubernetesVersion to the next minor's release first"
   fi
-  som_die "the cluster runs $installed and kubernetesVersion says $KUBERNETES_TAG: upgrades are not automated yet (README, Known limits); upgrade with kubeadm by hand, then set kubernetesVersion"
+  UPGRADE_PENDING=yes
+  som_log "upgrade from $installed to $KUBERNETES_TAG: this node's turn comes after the nodes before it (first control plane, other control planes, workers in batches)"
 }

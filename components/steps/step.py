@@ -63,6 +63,9 @@ class Step:
     # Steps of one phase in the same serial group run one node after another (pipeline
     # edges with scope "previous"): control planes join, and restart, one at a time.
     serial: str = ""
+    # Steps in waves run wave after wave (pipeline edges with scope "previous-wave"): an
+    # upgrade takes the first control plane, then each other one, then workers in batches.
+    wave: int | None = None
 
     @property
     def all_files(self) -> tuple[HostFile, ...]:

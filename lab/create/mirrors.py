@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import time
 
-from ..images.inputs import bin_dirs
 from ..images.spark.build import build as build_spark_image
-from ..images.spec import plan as image_plan
 from ..services import mirrors, objectstore, registry
-from ..services.packages import plan as package_plan
 from ..services.site import site_for
-from ..toolchain.plan import newest_kubernetes
+from ..toolchain.plan import lab_kubernetes
 from .run import BringUp
 
 
@@ -24,10 +21,7 @@ def run(state: BringUp) -> None:
     mirrors.up(site)
     state.site = site
     objectstore.start(site)
-    row = newest_kubernetes()
-    images, packages = image_plan(row), package_plan(row)
-    dirs = bin_dirs({*(u for s in images for u in s.units), *(u for p in packages for u in p.units)})
-    filled = mirrors.fill(site, row, dirs, images, packages)
+    filled = mirrors.fill_release(site, lab_kubernetes())
     state.facts["mirror_push_seconds"] = round(filled.push_seconds, 1)
     state.facts["mirror_repository_seconds"] = round(filled.repository_seconds, 1)
     spark = build_spark_image()

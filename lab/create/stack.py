@@ -18,9 +18,10 @@ from ..driver.cli import Toolchain
 from ..driver.labstack import PROJECT, Setting, lab_settings, stack_nodes
 from ..driver.workspace import Workspace
 from ..images.spark.spec import SparkImage
+from ..services.packages import containerd as containerd_package
 from ..services.s3a import s3a_settings
 from ..services.site import Site
-from ..toolchain.plan import newest_kubernetes
+from ..toolchain.plan import lab_kubernetes
 from .run import BringUp
 
 CONTAINERD_PACKAGE = "containerd"  # the lab repository's name for it (lab/services/packages.py)
@@ -32,13 +33,16 @@ def workspace_dir(state: BringUp) -> Path:
 
 
 def site_settings(site: Site) -> list[Setting]:
-    url = site.apt_url(newest_kubernetes().minor)
+    url = site.apt_url(lab_kubernetes().minor)
     key_url = f"{url}Release.key"
     return [
         Setting(f"{PROJECT}:imageRepository", site.image_repository),
         Setting(f"{PROJECT}:packageRepository.url", url),
         Setting(f"{PROJECT}:packageRepository.signingKeyUrl", key_url),
         Setting(f"{PROJECT}:containerd.package", CONTAINERD_PACKAGE),
+        # the one containerd the repository has, whichever release the stack names (1.36's
+        # default line, 2.3, is not built here; 1.36 supports 2.2 too)
+        Setting(f"{PROJECT}:containerd.version", containerd_package(lab_kubernetes()).version),
         Setting(f"{PROJECT}:containerd.repository.url", url),
         Setting(f"{PROJECT}:containerd.repository.suite", "/"),
         Setting(f"{PROJECT}:containerd.repository.signingKeyUrl", key_url),

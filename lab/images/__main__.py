@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..proc import LabError
-from ..toolchain.plan import newest_kubernetes
+from ..toolchain.plan import lab_kubernetes
 from ..versions import KUBERNETES
 from .build import build
 from .inputs import bin_dirs, parse_bin_dirs
@@ -17,7 +17,7 @@ DEFAULT_REPOSITORY = "registry.lab.internal:5000/k8s"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.images", description=__doc__)
-    parser.add_argument("--kubernetes", default=newest_kubernetes().kubernetes, choices=sorted(KUBERNETES))
+    parser.add_argument("--kubernetes", default=lab_kubernetes().kubernetes, choices=sorted(KUBERNETES))
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser("plan", help="print the image references kubeadm will pull")
     show.add_argument("--repository", default=DEFAULT_REPOSITORY)

@@ -18,6 +18,7 @@ from ..toolchain import Layout, ensure, is_cached, plan
 from ..toolchain import bin_dir as toolchain_bin_dir
 from ..toolchain.cache import cache_root
 from ..toolchain.plan import select
+from ..versions import KubernetesRow
 from .spec import ImageSpec, ToolchainBinary
 
 if TYPE_CHECKING:
@@ -37,12 +38,14 @@ def parse_bin_dirs(values: Iterable[str]) -> dict[str, Path]:
     return found
 
 
-def bin_dirs(units: Iterable[str], overrides: Mapping[str, Path] | None = None) -> dict[str, Path]:
-    """Each unit's bin dir: the override if given, else the toolchain's (built if missing)."""
+def bin_dirs(units: Iterable[str], overrides: Mapping[str, Path] | None = None,
+             row: KubernetesRow | None = None) -> dict[str, Path]:
+    """Each unit's bin dir: the override if given, else the toolchain's for ``row`` (the
+    lab's release by default), built if missing."""
     overrides = dict(overrides or {})
     missing = sorted(set(units) - overrides.keys())
     if missing:
-        overrides.update(ensure(missing))
+        overrides.update(ensure(missing, row=row))
     return overrides
 
 

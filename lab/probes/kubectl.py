@@ -32,8 +32,13 @@ class Kubectl:
 
     def run(self, args: Sequence[str], stdin: str | None = None, timeout: float = 60.0,
             check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(self.argv(args), input=stdin, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        try:
+            done = subprocess.run(self.argv(args), input=stdin, capture_output=True, text=True, timeout=timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            # an API server that restarts (an upgrade, a failover) can hold a request: a
+            # failure like any other, which a caller that polls simply retries
+            done = subprocess.CompletedProcess(self.argv(args), 124, "", f"no answer within {timeout:.0f}s")
         if check and done.returncode != 0:
             raise LabError(f"kubectl {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
         return done

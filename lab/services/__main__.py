@@ -6,13 +6,10 @@ import argparse
 import os
 import sys
 
-from ..images.inputs import bin_dirs
-from ..images.spec import plan as image_plan
 from ..proc import LabError
 from ..state import LabState, saved_lab_ids
-from ..toolchain.plan import newest_kubernetes
+from ..toolchain.plan import lab_kubernetes
 from . import mirrors, objectstore, process
-from .packages import plan as package_plan
 from .site import site_for
 
 
@@ -29,10 +26,7 @@ def cmd_up(lab_id: str, empty: bool) -> int:
     mirrors.up(site)
     print(f"services of lab {lab_id} up in {site.netns} at {site.address}")
     if not empty:
-        row = newest_kubernetes()
-        images, packages = image_plan(row), package_plan(row)
-        dirs = bin_dirs({*(u for s in images for u in s.units), *(u for p in packages for u in p.units)})
-        filled = mirrors.fill(site, row, dirs, images, packages)
+        filled = mirrors.fill_release(site, lab_kubernetes())
         for reference, seconds in filled.images.items():
             print(f"  image   {reference:60} {'cached' if not seconds else f'built in {seconds:.1f}s'}")
         for name, seconds in filled.packages.items():
@@ -41,7 +35,7 @@ def cmd_up(lab_id: str, empty: bool) -> int:
         objectstore.start(site)
         print(f"object store: {site.store_endpoint} (spark.uploadPath {site.upload_path})")
     print(f"imageRepository: {site.image_repository}")
-    print(f"apt: deb [signed-by=...] {site.apt_url(newest_kubernetes().minor)} /")
+    print(f"apt: deb [signed-by=...] {site.apt_url(lab_kubernetes().minor)} /")
     print(f"nodes need in /etc/hosts: {site.hosts_line().strip()}")
     return 0
 

@@ -17,12 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..images.build import build as build_image
+from ..images.inputs import bin_dirs
 from ..images.spec import ImageSpec
+from ..images.spec import plan as image_plan
 from ..proc import LabError
 from ..spec import LabNames
 from ..versions import KubernetesRow
 from . import apt, debs, network, process, registry, tls
 from .packages import PackageSpec
+from .packages import plan as package_plan
 from .site import APT_HOST, REGISTRY_HOST, Site
 
 SITE_FILE = "site.json"
@@ -105,6 +108,15 @@ def fill(
         filled.repository_url = site.apt_url(row.minor)
     filled.repository_seconds = time.monotonic() - started
     return filled
+
+
+def fill_release(site: Site, row: KubernetesRow) -> Filled:
+    """Serve one Kubernetes release: its images in the registry, its packages in the apt
+    repository of its minor (pkgs.k8s.io's layout keeps each minor's repository apart,
+    so a site serves the release it runs and the one it upgrades to side by side)."""
+    images, packages = image_plan(row), package_plan(row)
+    dirs = bin_dirs({*(u for s in images for u in s.units), *(u for p in packages for u in p.units)}, row=row)
+    return fill(site, row, dirs, images, packages)
 
 
 def node_files(site: Site) -> dict[str, str]:

@@ -7,22 +7,22 @@ import sys
 
 from .build import build_all
 from .cache import Layout, cache_root, missing_reason
-from .plan import apt_packages, plan, select
+from .plan import apt_packages, every_build, select
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.toolchain", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="build what is not cached (default: everything)")
+    build = commands.add_parser("build", help="build what is not cached (default: everything, both releases; a NAME names every version of it)")
     build.add_argument("names", nargs="*")
     commands.add_parser("list", help="every build: name, version, cached or why not, bin dir")
-    path = commands.add_parser("path", help="print the bin dir of a built NAME")
+    path = commands.add_parser("path", help="print the bin dir of a built NAME (the lab release's)")
     path.add_argument("name")
     commands.add_parser("apt", help="Debian packages the builds need, one a line")
     args = parser.parse_args(argv)
 
     layout = Layout(cache_root())
-    specs = plan()
+    specs = every_build()
     try:
         chosen = select(specs, args.names if args.command == "build" else
                         [args.name] if args.command == "path" else [])

@@ -12,7 +12,7 @@ exactly. The order of ``plan()`` is the order other helpers need the binaries in
 
 from __future__ import annotations
 
-from ..versions import KUBERNETES, PULUMI, KubernetesRow, PulumiRow
+from ..versions import KUBERNETES, LAB_RELEASE, NEXT_RELEASE, PULUMI, KubernetesRow, PulumiRow
 from .spec import BuildSpec, CopiedModule, GoBuild, ModuleFile, VersionCheck
 
 PULUMI_REPO = "github.com/pulumi/pulumi"
@@ -31,9 +31,14 @@ CONTAINERD = "github.com/containerd/containerd/v2"
 RUNC_APT = ("gcc", "libc6-dev", "libseccomp-dev", "pkg-config")
 
 
-def newest_kubernetes() -> KubernetesRow:
-    """The row the toolchain builds by default: the newest Kubernetes release listed."""
-    return KUBERNETES[max(KUBERNETES, key=lambda v: tuple(int(p) for p in v.split(".")))]
+def lab_kubernetes() -> KubernetesRow:
+    """The row every lab cluster is brought up with (the toolchain's default)."""
+    return KUBERNETES[LAB_RELEASE]
+
+
+def next_kubernetes() -> KubernetesRow:
+    """The row the lab's upgrade test moves a running cluster to."""
+    return KUBERNETES[NEXT_RELEASE]
 
 
 def bare(version: str) -> str:
@@ -216,10 +221,22 @@ def coredns(row: KubernetesRow) -> BuildSpec:
 
 
 def plan(row: KubernetesRow | None = None, pulumi: PulumiRow = PULUMI) -> list[BuildSpec]:
-    """Every build, in the order the rest of the project needs the binaries."""
-    row = row or newest_kubernetes()
+    """Every build of one release (default the lab's), in the order the rest of the
+    project needs the binaries."""
+    row = row or lab_kubernetes()
     return [pulumi_cli(pulumi), python_language_host(pulumi), kubernetes_provider(pulumi),
             kubernetes(row), containerd(row), runc(row), crictl(row), etcd(row), coredns(row)]
+
+
+def every_build(rows: tuple[KubernetesRow, ...] | None = None) -> list[BuildSpec]:
+    """What ``build`` makes: the lab release's plan, then what each further release (the
+    upgrade test's) adds; a build two releases share (same name and version) once."""
+    rows = rows or (lab_kubernetes(), next_kubernetes())
+    found: dict[tuple[str, str], BuildSpec] = {}
+    for row in rows:
+        for spec in plan(row):
+            found.setdefault((spec.name, spec.version), spec)
+    return list(found.values())
 
 
 def select(specs: list[BuildSpec], names: list[str]) -> list[BuildSpec]:

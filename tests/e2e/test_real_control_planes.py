@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 
 from tests.realcluster import (
-    BOOTSTRAP_TOKEN_TYPE, COMMAND_TYPE, PROJECT, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, up,
+    BOOTSTRAP_TOKEN_TYPE, COMMAND_TYPE, PROJECT, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, stack_node_names, up,
 )
 
 pytestmark = [
@@ -87,13 +87,6 @@ def admin_kubectl(lab: Any) -> Any:
     from lab.probes.kubectl import with_kubeconfig
 
     return with_kubeconfig(lab, lab.read_file("cp1", ADMIN_CONF), "cp1-admin.conf")
-
-
-def stack_node_names(workspace: Any) -> list[str]:
-    from lab.driver.labstack import stack_nodes
-
-    nodes, _ = stack_nodes(workspace.stack, workspace.project_dir)
-    return [node["name"] for node in nodes]
 
 
 @pytest.fixture(scope="module")
@@ -217,9 +210,9 @@ def tenant_pod(runs: Runs, kubectl: Any) -> str:
     """A pod of the tenant on w1, running before the power cuts."""
     from lab.images.spec import plan
     from lab.probes.pods import pod_manifest
-    from lab.toolchain.plan import newest_kubernetes
+    from lab.toolchain.plan import lab_kubernetes
 
-    [pause] = [spec for spec in plan(newest_kubernetes()) if spec.name == "pause"]
+    [pause] = [spec for spec in plan(lab_kubernetes()) if spec.name == "pause"]
     image = pause.reference(runs.state.site.image_repository)
     kubectl.run(["apply", "-f", "-"], stdin=pod_manifest("ha-probe", TENANT, image, {"kubernetes.io/hostname": "w1"}))
     kubectl.wait("ha-probe Running", lambda: pod_phase(kubectl, "ha-probe") == "Running", READY_TIMEOUT)

@@ -186,9 +186,9 @@ def test_every_node_is_ready_after_the_faults(converged: Runs, kubectl: Any) -> 
 def w1_pod(converged: Runs, kubectl: Any) -> dict[str, Any]:
     from lab.images.spec import plan
     from lab.probes.pods import pod_manifest
-    from lab.toolchain.plan import newest_kubernetes
+    from lab.toolchain.plan import lab_kubernetes
 
-    [pause] = [spec for spec in plan(newest_kubernetes()) if spec.name == "pause"]
+    [pause] = [spec for spec in plan(lab_kubernetes()) if spec.name == "pause"]
     image = pause.reference(converged.state.site.image_repository)
     kubectl.run(["apply", "-f", "-"], stdin=pod_manifest("probe-w1", TENANT, image, {"kubernetes.io/hostname": "w1"}))
 

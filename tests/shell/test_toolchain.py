@@ -19,11 +19,11 @@ from lab.toolchain import gomod
 from lab.toolchain.__main__ import main
 from lab.toolchain.build import BuildError, ensure_built, go_env
 from lab.toolchain.cache import DEFAULT_ROOT, Layout, cache_root, is_cached, missing_reason
-from lab.toolchain.plan import apt_packages, newest_kubernetes, plan, select as select_specs
+from lab.toolchain.plan import apt_packages, lab_kubernetes, plan, select as select_specs
 from lab.toolchain.spec import BuildSpec, GoBuild, VersionCheck
 from lab.versions import PULUMI
 
-ROW = newest_kubernetes()
+ROW = lab_kubernetes()
 SPECS = {spec.name: spec for spec in plan()}
 LAYOUT = Layout(cache_root())
 

@@ -41,15 +41,16 @@ def test_every_control_plane_checks_and_only_the_first_prints_the_kubeconfig() -
     assert {name: step.variables["PRINT_KUBECONFIG"] for name, step in found.items()} == {"cp": "yes", "cp2": "no", "cp3": "no"}
     assert {name: step.runs_on for name, step in found.items()} == {"cp": "cp", "cp2": "cp2", "cp3": "cp3"}
     assert found["cp2"].variables["LOCAL_API_URL"] == "https://10.0.0.64:6443"
-    assert all(step.triggers == ("2026-12",) for step in found.values())
+    assert all(step.triggers == ("2026-12", "v1.35.4") for step in found.values())
 
 
 def test_control_planes_check_one_at_a_time_after_their_own_bring_up() -> None:
     """A renewal restarts the control plane's containers: one at a time keeps an HA API up."""
     graph = edges(steps_for(load(THREE_CONTROL_PLANES)))
-    assert graph[("cp", CERTIFICATES)] == [("cp", "kubeadm-init")]
-    assert graph[("cp2", CERTIFICATES)] == [("cp2", "kubeadm-join"), ("cp", CERTIFICATES)]
-    assert graph[("cp3", CERTIFICATES)] == [("cp3", "kubeadm-join"), ("cp2", CERTIFICATES)]
+    # after its own upgrade steps too: kubeadm upgrade renews the certificates
+    assert graph[("cp", CERTIFICATES)] == [("cp", "kubeadm-init"), ("cp", "upgrade-uncordon")]
+    assert graph[("cp2", CERTIFICATES)] == [("cp2", "kubeadm-join"), ("cp2", "upgrade-uncordon"), ("cp", CERTIFICATES)]
+    assert graph[("cp3", CERTIFICATES)] == [("cp3", "kubeadm-join"), ("cp3", "upgrade-uncordon"), ("cp2", CERTIFICATES)]
 
 
 def test_the_renewal_window_is_configurable_and_at_least_a_check_period() -> None:
@@ -79,8 +80,8 @@ def test_a_malformed_report_is_refused_without_quoting_it(printed: str) -> None:
 def test_control_planes_join_one_after_another_and_workers_in_parallel() -> None:
     graph = edges(steps_for(load(THREE_CONTROL_PLANES)))
     # the first control plane's own registration comes first: it is quick, and kept simple
-    assert graph[("cp2", "join-credentials")] == [("cp", "kubeadm-init"), ("cp", "node-registered")]
-    assert graph[("cp3", "join-credentials")] == [("cp", "kubeadm-init"), ("cp2", "node-registered")]
-    assert graph[("w1", "join-credentials")] == graph[("w2", "join-credentials")] == [("cp", "kubeadm-init")]
+    assert graph[("cp2", "join-credentials")] == [("cp", "kubeadm-init"), ("cp", "node-registered"), ("cp", "upgrade-uncordon")]
+    assert graph[("cp3", "join-credentials")] == [("cp", "kubeadm-init"), ("cp2", "node-registered"), ("cp", "upgrade-uncordon")]
+    assert graph[("w1", "join-credentials")] == graph[("w2", "join-credentials")] == [("cp", "kubeadm-init"), ("cp", "upgrade-uncordon")]
     position = {key: index for index, key in enumerate(graph)}
     assert all(position[source] < position[target] for target, sources in graph.items() for source in sources)

@@ -75,6 +75,10 @@ def test_each_step_runs_on_the_right_host_with_a_pinned_key() -> None:
         "w1-node-registered": "10.99.0.11", "w2-node-registered": "10.99.0.11", "cp1-node-registered": "10.99.0.11",
         # the monthly renewal check, on the control plane itself
         "cp1-certificates": "10.99.0.11",
+        # an upgrade: drained and put back by the control plane, upgraded on the node
+        **{f"{node}-upgrade-{part}": "10.99.0.11" for node in ("cp1", "w1", "w2") for part in ("drain", "uncordon")},
+        **{f"{node}-{part}-upgrade": address for node, address in (("cp1", "10.99.0.11"), ("w1", "10.99.0.12"), ("w2", "10.99.0.13"))
+           for part in ("kubeadm", "kubelet")},
     }
     for name, reg in cmds.items():
         conn = unwrap(reg.inputs["connection"])
@@ -106,18 +110,28 @@ def test_pipeline_order() -> None:
     assert deps("cp1-host-network") == {"cp1-prepare-host"}
     assert deps("cp1-api-vip") == {"cp1-host-network"}
     assert deps("cp1-kubeadm") == {"cp1-host-network", "cp1-api-vip"}
-    assert deps("w1-join-credentials") == {"cp1-kubeadm"}
+    # a joining node waits for the first control plane's upgrade (a no-op on a new cluster)
+    assert deps("w1-join-credentials") == {"cp1-kubeadm", "cp1-upgrade-uncordon"}
     assert deps("w1-kubeadm") == {"w1-host-network", "w1-join-credentials"}
     assert deps("w1-node-registered") == {"w1-kubeadm"}
+    # an upgrade: the first control plane, then the workers one batch (default one) at a time
+    assert deps("cp1-kubeadm-upgrade") == {"cp1-node-registered"}
+    assert deps("cp1-upgrade-drain") == {"cp1-kubeadm-upgrade"}
+    assert deps("cp1-kubelet-upgrade") == {"cp1-upgrade-drain"}
+    assert deps("cp1-upgrade-uncordon") == {"cp1-kubelet-upgrade"}
+    assert deps("w1-kubeadm-upgrade") == {"w1-node-registered", "cp1-upgrade-uncordon"}
+    assert deps("w2-kubeadm-upgrade") == {"w2-node-registered", "w1-upgrade-uncordon"}
     # workers prepare in parallel with the control plane
     assert deps("w1-prepare-host") == set()
 
 
 def test_join_critical_path_does_not_grow_with_workers() -> None:
     small, large = run_scaled(3), run_scaled(300)
-    assert len(large.by_type(COMMAND)) == 5 + 5 * 300  # cp1: prepare, network, kubeadm, registered, certificates
-    assert critical_path(small, "kubeadm") == critical_path(large, "kubeadm") == 5
-    assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 6
+    # cp1: prepare, network, kubeadm, registered, certificates, and each node's four upgrade steps
+    assert len(large.by_type(COMMAND)) == 5 + 5 * 300 + 4 * 301
+    # joins wait for the first control plane's upgrade steps (four), however many workers
+    assert critical_path(small, "kubeadm") == critical_path(large, "kubeadm") == 10
+    assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 11
 
 
 def test_secret_steps_log_nothing_and_mark_output_secret() -> None:
@@ -183,7 +197,8 @@ def test_two_runs_give_identical_inputs() -> None:
         # a reinstalled host (new key): every command on it runs again, a fresh token is
         # minted for it (a first token's fate never blocks the rejoin), and deleted once
         # the node has registered again
-        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm", "w2-node-registered"}),
+        ({"sshHostKey": W1_HOST_KEY}, {"w2-prepare-host", "w2-host-network", "w2-join-credentials", "w2-kubeadm", "w2-node-registered",
+                                             "w2-kubeadm-upgrade", "w2-kubelet-upgrade"}),
     ],
 )
 def test_changing_one_node_changes_only_its_resources(change: dict, touched: set[str]) -> None:
@@ -201,7 +216,8 @@ def test_adding_a_node_changes_no_existing_resource() -> None:
     small, larger = _inputs(run_scaled(3)), _inputs(run_scaled(4))
     changed = {name for name in small if small[name] != larger[name]}
     assert changed <= {"spark-on-metal"}, changed
-    assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered"))}
+    assert set(larger) - set(small) == {"w4", "node/w4", *(f"w4-{s}" for s in ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered",
+                                                                         "kubeadm-upgrade", "upgrade-drain", "kubelet-upgrade", "upgrade-uncordon"))}
 
 
 def test_pipeline_names_every_step_it_builds() -> None:
@@ -232,7 +248,7 @@ def test_a_new_month_runs_only_the_certificates_check_again(monkeypatch: pytest.
     assert _rerun({}, monkeypatch, (date(2026, 12, 31), date(2027, 1, 1))) == {"cp1-certificates"}
     config, secret_keys = engine_config("dev", SECRETS)
     check = commands(run_program(config, secret_keys, stack="dev"))["cp1-certificates"]
-    assert unwrap(check.inputs["triggers"]) == [renewal_period(date(2027, 1, 1))] == ["2027-01"]
+    assert unwrap(check.inputs["triggers"]) == [renewal_period(date(2027, 1, 1)), "v1.35.4"] == ["2027-01", "v1.35.4"]
 
 
 def test_changing_the_renewal_window_runs_the_check_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,6 +40,7 @@ def test_reference_tenant_objects_are_all_rendered(rendered: Path) -> None:
     assert names == [
         "configmap_spark_spark-defaults.yaml",
         "limitrange_spark_container-defaults.yaml",
+        "poddisruptionbudget_spark_spark-drivers.yaml",
         "resourcequota_spark_reserved-priority-classes.yaml",
         "resourcequota_spark_tenant-quota.yaml",
         "role_spark_spark-driver.yaml",

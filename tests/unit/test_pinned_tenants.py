@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.manifests import tenants
+from components.manifests import spark, tenants
+from components.vocabulary import SPARK_ROLE_LABEL
 from components.config import TenantConfig
 from tests.factories import load, valid_config, with_settings
 
@@ -325,5 +326,18 @@ def test_a_tenant_is_exactly_these_objects_namespace_first() -> None:
         ("ResourceQuota", "tenant-quota"),
         ("ResourceQuota", "reserved-priority-classes"),
         ("LimitRange", "container-defaults"),
+        ("PodDisruptionBudget", "spark-drivers"),
     ]
     assert all(obj["metadata"]["namespace"] == "spark" for obj in tenants.objects(tenant())[1:])
+
+
+def test_no_running_driver_may_be_evicted_and_executors_may() -> None:
+    """A drain (an upgrade's, a node's removal) waits for a tenant's drivers: a driver is a
+    bare pod, and its job dies with it; its executors are replaced by the driver."""
+    budget = by_kind_and_name(tenant())[("PodDisruptionBudget", "spark-drivers")]
+    assert budget["apiVersion"] == "policy/v1"
+    # an integer minAvailable: the only form that counts for pods without a controller
+    assert budget["spec"] == {"minAvailable": 1000000, "selector": {"matchLabels": {SPARK_ROLE_LABEL: "driver"}},
+                              "unhealthyPodEvictionPolicy": "AlwaysAllow"}
+    # the label the platform's pod templates put on drivers, and only on them
+    assert spark.ROLES == ("driver", "executor") and spark.ROLE_LABEL == SPARK_ROLE_LABEL

@@ -33,21 +33,38 @@ def test_the_dev_stack_comes_up_in_this_order(dev_steps) -> None:
         ("w2", "host-network"): [("w2", "prepare-host")],
         ("cp1", "api-vip"): [("cp1", "host-network")],
         ("cp1", "kubeadm-init"): [("cp1", "host-network"), ("cp1", "api-vip")],
-        ("w1", "join-credentials"): [("cp1", "kubeadm-init")],
-        ("w2", "join-credentials"): [("cp1", "kubeadm-init")],
+        ("cp1", "node-registered"): [("cp1", "kubeadm-init")],
+        # an upgrade starts with the first control plane (kubeadm upgrade apply), in
+        # kubeadm's order: kubeadm, drain, kubelet, back in service
+        ("cp1", "kubeadm-upgrade"): [("cp1", "node-registered")],
+        ("cp1", "upgrade-drain"): [("cp1", "kubeadm-upgrade")],
+        ("cp1", "kubelet-upgrade"): [("cp1", "upgrade-drain")],
+        ("cp1", "upgrade-uncordon"): [("cp1", "kubelet-upgrade")],
+        # no kubelet newer than the API server: joins wait for that upgrade
+        ("w1", "join-credentials"): [("cp1", "kubeadm-init"), ("cp1", "upgrade-uncordon")],
+        ("w2", "join-credentials"): [("cp1", "kubeadm-init"), ("cp1", "upgrade-uncordon")],
+        ("cp1", "certificates"): [("cp1", "kubeadm-init"), ("cp1", "upgrade-uncordon")],
         ("w1", "kubeadm-join"): [("w1", "host-network"), ("w1", "join-credentials")],
         ("w2", "kubeadm-join"): [("w2", "host-network"), ("w2", "join-credentials")],
         ("w1", "node-registered"): [("w1", "kubeadm-join")],
         ("w2", "node-registered"): [("w2", "kubeadm-join")],
-        ("cp1", "node-registered"): [("cp1", "kubeadm-init")],
-        ("cp1", "certificates"): [("cp1", "kubeadm-init")],
+        # then the workers, one batch (upgrade.workerBatchSize, default 1) after another
+        ("w1", "kubeadm-upgrade"): [("w1", "node-registered"), ("cp1", "upgrade-uncordon")],
+        ("w1", "upgrade-drain"): [("w1", "kubeadm-upgrade")],
+        ("w1", "kubelet-upgrade"): [("w1", "upgrade-drain")],
+        ("w1", "upgrade-uncordon"): [("w1", "kubelet-upgrade")],
+        ("w2", "kubeadm-upgrade"): [("w2", "node-registered"), ("w1", "upgrade-uncordon")],
+        ("w2", "upgrade-drain"): [("w2", "kubeadm-upgrade")],
+        ("w2", "kubelet-upgrade"): [("w2", "upgrade-drain")],
+        ("w2", "upgrade-uncordon"): [("w2", "kubelet-upgrade")],
     }
 
 
-def test_every_step_comes_after_its_sources_in_pipeline_order(dev_steps) -> None:
+def test_every_step_comes_after_its_sources_in_the_order_edges_gives(dev_steps) -> None:
     """The shell creates commands in this order and needs each source to exist already."""
-    position = {(step.node, step.name): index for index, step in enumerate(dev_steps)}
-    for target, sources in edges(dev_steps).items():
+    graph = edges(dev_steps)
+    position = {target: index for index, target in enumerate(graph)}
+    for target, sources in graph.items():
         assert all(position[source] < position[target] for source in sources), target
 
 
@@ -85,8 +102,8 @@ def test_a_step_is_given_exactly_what_it_reads(dev_steps) -> None:
 def test_the_graph_drawing_has_a_box_per_step_and_an_arrow_per_edge(dev_steps) -> None:
     lines = mermaid(load_stack_file("dev"))
     assert lines[0] == "flowchart LR"
-    assert sum('["' in line for line in lines) == len(dev_steps) == 16
-    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 16
+    assert sum('["' in line for line in lines) == len(dev_steps) == 28
+    assert sum("-->" in line for line in lines) == sum(len(sources) for sources in edges(dev_steps).values()) == 33
     assert '  s7["kubeadm-init<br/>cp1 (secret)"]' in lines
     assert '  s9["join-credentials<br/>w2, on cp1 (secret)"]' in lines
 

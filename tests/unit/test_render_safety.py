@@ -73,12 +73,12 @@ def test_a_new_directory_gets_the_render_and_a_marker_listing_exactly_its_files(
     lines = marker_lines(out)
     assert lines[0] == FORMAT_LINE
     assert lines[1:] == sorted(lines[1:]) == sorted(set(written) - {MARKER})
-    assert count == len(written) - 1 == 77
+    assert count == len(written) - 1 == 90
     assert "network.md" in lines and "nodes/w2/steps/01-prepare-host.sh" in lines
 
 
 def test_an_empty_existing_directory_is_taken(platform: Platform, tmp_path: Path) -> None:
-    assert render.write(platform, tmp_path) == 77
+    assert render.write(platform, tmp_path) == 90
     assert (tmp_path / "network.md").is_file()
 
 
@@ -338,7 +338,7 @@ def test_a_stack_name_that_is_a_path_is_refused(project: Path, tmp_path: Path, c
 def test_the_command_writes_a_good_stack_into_a_new_directory(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The fixture above really reads its project: the happy path through it renders."""
     assert main(["render", "--stack", "good", "--out", str(tmp_path / "out")]) == 0
-    assert capsys.readouterr().out == f"rendered stack good: 77 files in {tmp_path}/out\n"
+    assert capsys.readouterr().out == f"rendered stack good: 90 files in {tmp_path}/out\n"
     assert marker_lines(tmp_path / "out")[0] == FORMAT_LINE
 
 
