@@ -292,13 +292,20 @@ def test_another_kubernetes_release_is_refused_before_anything_changes(cluster: 
     from lab.probes import stack_workspace
     from tests.realcluster import COMMAND_TYPE, PROJECT, failed_steps
 
+    from lab.services.packages import containerd
+    from lab.toolchain.plan import lab_kubernetes
+
     workspace = stack_workspace(cluster.workspace_dir)
     running = workspace.config()[f"{PROJECT}:kubernetesVersion"]["value"]
     workspace.set_config(f"{PROJECT}:kubernetesVersion", version)
+    # the lab pins its one containerd (2.2), which the stack's validation refuses for 1.37
+    # before any host is asked: a containerd line 1.37 accepts lets the hosts' check speak
+    workspace.set_config(f"{PROJECT}:containerd.version", "2.3.*", path=True)
     try:
         result, log = in_fabric(cluster.lab, cluster.workspace_dir, "dev", "up")
     finally:
         workspace.set_config(f"{PROJECT}:kubernetesVersion", running)
+        workspace.set_config(f"{PROJECT}:containerd.version", containerd(lab_kubernetes()).version, path=True)
     assert not result["ok"]
     failed = {name: message for name, message in failed_steps(result).items() if name.endswith("-prepare-host")}
     # every host refuses; the engine starts nothing after the first refusal

@@ -286,7 +286,8 @@ def test_the_first_control_plane_leaves_the_stack_and_the_next_takes_its_place(r
     # and cp2's join credentials: the first control plane joins nobody (their removal only
     # deletes tokens minted for it, of which none is left)
     assert set(deleted) == {"cp2-join-credentials", *(f"cp1-{step}" for step in
-                            ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates"))}
+                            ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates",
+                             "kubeadm-upgrade", "upgrade-drain", "kubelet-upgrade", "upgrade-uncordon"))}
     order = ["cp1-node-registered", "cp1-kubeadm", "cp1-api-vip", "cp1-host-network"]
     assert sorted(order, key=deleted.index) == order
     assert not re.findall(rf"{COMMAND_TYPE} (\S+) (?:created|replaced)", log), "nothing was created or replaced"

@@ -34,6 +34,9 @@ from tests.realcluster import (
     BOOTSTRAP_TOKEN_TYPE, COMMAND_TYPE, PROJECT, converge, created_commands, failed_steps, join_token_descriptions, lab_until_stack, up,
 )
 
+# Every node's upgrade steps (no-ops while the stack's release does not change)
+UPGRADE_STEPS = ("kubeadm-upgrade", "upgrade-drain", "kubelet-upgrade", "upgrade-uncordon")
+
 pytestmark = [
     pytest.mark.realcluster,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
@@ -169,9 +172,10 @@ def test_the_next_run_converges_and_then_plans_no_change(runs: Runs) -> None:
     created = [created_commands(log) for log in (runs.swapped_log, runs.interrupted_log, runs.converged_log)]
     assert sum(map(len, created)) == len(set().union(*created)), created
     assert set().union(*created) == {
-        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates")),
+        *(f"cp1-{step}" for step in ("prepare-host", "host-network", "api-vip", "kubeadm", "node-registered", "certificates",
+                                      *UPGRADE_STEPS)),
         *(f"{worker}-{step}" for worker in ("w1", "w2") for step in
-          ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered")),
+          ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered", *UPGRADE_STEPS)),
     }
     assert {f"{BROKEN}-prepare-host", f"{BROKEN}-host-network", f"{BROKEN}-kubeadm"} <= created[2]
     assert runs.preview["ok"], runs.preview["errors"]
@@ -278,7 +282,9 @@ def test_every_step_applied_again_changes_nothing(converged: Runs) -> None:
     lab = converged.lab
     by_address = {spec.address: spec.name for spec in lab.nodes}
     commands = [c for c in deployed_commands(converged) if not c["name"].endswith("join-credentials")]
-    assert len(commands) == 6 + 2 * 4  # cp1: prepare, network, api-vip, kubeadm, registered, certificates; each worker: prepare, network, kubeadm, registered
+    # cp1: prepare, network, api-vip, kubeadm, registered, certificates; each worker:
+    # prepare, network, kubeadm, registered; every node its four upgrade steps
+    assert len(commands) == 6 + 2 * 4 + 3 * len(UPGRADE_STEPS)
     before = {spec.name: snapshot(lab, spec.name) for spec in lab.nodes}
     for command in commands:
         node = by_address[command["connection"]["host"]]
@@ -396,7 +402,7 @@ def test_removing_a_worker_drains_resets_and_restores_it(converged: Runs, kubect
 
     deleted = re.findall(rf"{COMMAND_TYPE} (\S+) deleted", log)
     assert set(deleted) == {f"{REMOVED}-{step}" for step in
-                            ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered")}
+                            ("prepare-host", "host-network", "join-credentials", "kubeadm", "node-registered", *UPGRADE_STEPS)}
     order = [f"{REMOVED}-node-registered", f"{REMOVED}-kubeadm", f"{REMOVED}-host-network", f"{REMOVED}-prepare-host"]
     assert sorted(order, key=deleted.index) == order
     assert not re.findall(rf"{COMMAND_TYPE} (\S+) (?:created|updated|replaced)", log), "nothing else re-ran"
