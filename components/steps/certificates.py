@@ -26,7 +26,8 @@ from datetime import date
 
 from components.config import NodeConfig, Platform
 from components.hostfiles import containerd, kubeadm
-from components.steps.step import CONTROL_PLANES_IN_TURN, Step
+from components.steps.step import Step
+from components.steps.waves import control_plane_wave
 from components.vocabulary import CERTIFICATES
 
 RESTART_TIMEOUT_SECONDS = 300
@@ -60,7 +61,7 @@ def step(platform: Platform, node: NodeConfig) -> Step | None:
         # the month, and the release: kubeadm upgrade renews the certificates, and the
         # kubeconfig output must be the renewed one
         triggers=(renewal_period(platform.today), platform.version.tag),
-        serial=CONTROL_PLANES_IN_TURN,  # a renewal restarts the API server: one at a time
+        wave=control_plane_wave(platform, node),  # a renewal restarts the API server: one at a time
     )
 
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 from components import ssh_keys
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
-from components.steps.step import CONTROL_PLANES_IN_TURN, HostEdit, Step
+from components.steps.step import HostEdit, Step
+from components.steps.waves import control_plane_wave
 from components.vocabulary import JOIN_CREDENTIALS, KUBEADM_JOIN, NODE_REGISTERED
 
 CERTS_SECRET = "kubeadm-certs"  # kubeadm's constants.KubeadmCertsSecret
@@ -43,19 +44,15 @@ def _joins(platform: Platform, node: NodeConfig) -> bool:
     return node in platform.joining_nodes
 
 
-def _serial(node: NodeConfig) -> str:
-    """Control planes join one at a time (each adds an etcd member; the anchors serialize
-    them too); workers join in parallel."""
-    return CONTROL_PLANES_IN_TURN if node.is_control_plane else ""
-
-
 def credentials_step(platform: Platform, node: NodeConfig) -> Step | None:
     if not _joins(platform, node):
         return None
     return Step(
         name=JOIN_CREDENTIALS,
         node=node.name,
-        serial=_serial(node),
+        # control planes join one at a time (each adds an etcd member; the anchors
+        # serialize them too); workers join in parallel
+        wave=control_plane_wave(platform, node),
         runs_on=platform.init_node.name,
         templates=("kube-admin.sh", "join-tokens.sh", "join-credentials.sh"),
         variables={
@@ -98,7 +95,7 @@ def registered_step(platform: Platform, node: NodeConfig) -> Step | None:
     return Step(
         name=NODE_REGISTERED,
         node=node.name,
-        serial=_serial(node),
+        wave=control_plane_wave(platform, node),
         runs_on=platform.init_node.name,
         templates=("kube-admin.sh", "join-tokens.sh", "node-registered.sh"),
         variables={

@@ -4,9 +4,9 @@ Each phase names its step, the function that builds that step for a node (None w
 step does not concern the node), the steps it runs after and the steps whose output it
 reads. Everything not ordered by an edge runs in parallel: every node prepares at once,
 and every worker joins at once once ``kubeadm init`` is done; control planes join, and
-check their certificates, one after another (a step's serial group); an upgrade goes
-wave after wave (a step's wave): the first control plane, each other control plane,
-then the workers in batches. The Pulumi shell
+check their certificates, one after another, and an upgrade goes wave after wave: the
+first control plane, each other control plane, then the workers in batches (a step's
+wave, components/steps/waves.py). The Pulumi shell
 (components/cluster.py) only loops over :func:`edges`; ``render`` draws :func:`mermaid`.
 """
 
@@ -41,14 +41,13 @@ StepBuilder = Callable[[Platform, NodeConfig], Step | None]
 @dataclass(frozen=True)
 class After:
     """An edge: ``step`` of the same node (``"own"``; ``"own-if-any"`` where not every
-    node has it), of every node that has it (``"every"``), or of the nearest node before
-    this one, in the stack's order, whose ``step`` is in this step's serial group
-    (``"previous"``: one node at a time; no edge for a step outside any group), of every
-    node in the wave just before this step's (``"previous-wave"``), or of every node in
-    the first wave (``"first-wave"``)."""
+    node has it), of every node that has it (``"every"``), of every node in the wave just
+    before this step's (``"previous-wave"``: one control plane, or one batch of workers,
+    at a time; no edge for a step without a wave), or of every node in the first wave
+    (``"first-wave"``)."""
 
     step: str
-    scope: Literal["own", "own-if-any", "every", "previous", "previous-wave", "first-wave"] = "own"
+    scope: Literal["own", "own-if-any", "every", "previous-wave", "first-wave"] = "own"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ PIPELINE: tuple[Phase, ...] = (
     Phase(
         JOIN_CREDENTIALS,
         join.credentials_step,
-        (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous"), After(UPGRADE_UNCORDON, "first-wave")),
+        (After(KUBEADM_INIT, "every"), After(NODE_REGISTERED, "previous-wave"), After(UPGRADE_UNCORDON, "first-wave")),
         doc="on the first control plane, per joining node: token, CA hash; a control plane once the one before it registered; during an upgrade, once the cluster runs the new release",
     ),
     Phase(KUBEADM_JOIN, join.join_step, (After(HOST_NETWORK), After(API_VIP, "own-if-any"), After(JOIN_CREDENTIALS)), reads=(JOIN_CREDENTIALS,), doc="every other node: workers in parallel, control planes one at a time (etcd quorum)"),
@@ -94,7 +93,7 @@ PIPELINE: tuple[Phase, ...] = (
     Phase(
         CERTIFICATES,
         certificates.step,
-        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any"), After(UPGRADE_UNCORDON, "own-if-any"), After(CERTIFICATES, "previous")),
+        (After(KUBEADM_INIT, "own-if-any"), After(KUBEADM_JOIN, "own-if-any"), After(UPGRADE_UNCORDON, "own-if-any"), After(CERTIFICATES, "previous-wave")),
         doc="every control plane, one at a time, monthly: renew certificates when due; prints the admin kubeconfig",
     ),
 )
@@ -130,7 +129,6 @@ def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]
     an order where each step comes after every step it runs after (the shell creates
     commands in this order)."""
     built = {(step.node, step.name) for step in steps}
-    position = {node: index for index, node in enumerate(dict.fromkeys(step.node for step in steps))}
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for step in steps:
         before: list[tuple[str, str]] = []
@@ -140,21 +138,12 @@ def edges(steps: tuple[Step, ...]) -> dict[tuple[str, str], list[tuple[str, str]
                     before.append((step.node, edge.step))
                 elif edge.scope == "own":
                     raise ValueError(f"{step.resource_name} runs after {edge.step} of its node, which has none")
-            elif edge.scope == "previous":
-                before += _previous(step, edge.step, steps, position)
             elif edge.scope in ("previous-wave", "first-wave"):
                 before += _wave(step, edge.step, steps, first=edge.scope == "first-wave")
             else:
                 before += [(other.node, other.name) for other in steps if other.name == edge.step]
         graph[(step.node, step.name)] = before
     return {key: graph[key] for key in TopologicalSorter(graph).static_order()}
-
-
-def _previous(step: Step, name: str, steps: tuple[Step, ...], position: dict[str, int]) -> list[tuple[str, str]]:
-    """The ``name`` step of the nearest node before ``step``'s in its serial group."""
-    earlier = [other.node for other in steps
-               if step.serial and other.name == name and other.serial == step.serial and position[other.node] < position[step.node]]
-    return [(max(earlier, key=position.__getitem__), name)] if earlier else []
 
 
 def _wave(step: Step, name: str, steps: tuple[Step, ...], first: bool) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ som_release_number() {
 }
 
 check_release() {
-  if [ ! -f "$KUBELET_CONF" ] || ! command -v kubeadm >/dev/null 2>&1; then
+  if [ ! -f "$KUBELET_CONF" ] || ! command -v kubelet >/dev/null 2>&1; then
     som_log "not in a cluster yet: any release may be installed"
     return 0
   fi

@@ -23,8 +23,6 @@ from components.vocabulary import former_resource_names, step_resource_name
 LIB = STEP_TEMPLATES / "lib.sh"
 PREVIOUS_FILES = STEP_TEMPLATES / "previous-files.sh"  # only in steps with files that keep the host's
 STEP_CONTEXT = frozenset({"SOM_NODE", "SOM_RUNS_ON", "SOM_STEP"})  # set in every step script
-# The serial group of steps control planes take one at a time (Step.serial).
-CONTROL_PLANES_IN_TURN = "control-plane"
 
 
 def secret_placeholder(name: str) -> str:
@@ -60,11 +58,9 @@ class Step:
     # Values whose change runs the step again although its script is the same (the
     # certificates check's month): what the Pulumi shell passes as the command's triggers.
     triggers: tuple[str, ...] = ()
-    # Steps of one phase in the same serial group run one node after another (pipeline
-    # edges with scope "previous"): control planes join, and restart, one at a time.
-    serial: str = ""
-    # Steps in waves run wave after wave (pipeline edges with scope "previous-wave"): an
-    # upgrade takes the first control plane, then each other one, then workers in batches.
+    # Steps with a wave run wave after wave (pipeline edges with scope "previous-wave";
+    # components/steps/waves.py): control planes join, renew and upgrade one at a time,
+    # workers upgrade in batches; None: no turn to wait for.
     wave: int | None = None
 
     @property

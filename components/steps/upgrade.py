@@ -30,6 +30,7 @@ from __future__ import annotations
 from components.config import NodeConfig, Platform
 from components.hostfiles import kubeadm
 from components.steps.step import Step
+from components.steps.waves import waves
 from components.vocabulary import LABEL_DOMAIN, UPGRADE_DRAIN, UPGRADE_KUBEADM, UPGRADE_KUBELET, UPGRADE_UNCORDON
 
 # On a Node the upgrade cordoned: only those are uncordoned (an operator's cordon stays).
@@ -49,18 +50,6 @@ def ignored_preflight_checks(platform: Platform, node: NodeConfig) -> tuple[str,
     dns = DNS_ADDON_CHECKS if node.name == platform.init_node.name else ()
     cgroup = (kubeadm.CGROUP_V1_PREFLIGHT,) if platform.allows_cgroup_v1 else ()
     return (*dns, *cgroup)
-
-
-def waves(platform: Platform) -> dict[str, int]:
-    """Each Kubernetes node's wave: 0 the first control plane, then one wave per other
-    control plane, then the workers in batches, all in the stack's order."""
-    others = [node for node in platform.control_planes if node.name != platform.init_node.name]
-    workers = [node for node in platform.kubernetes_nodes if not node.is_control_plane]
-    batch = platform.config.upgrade.worker_batch_size
-    found = {platform.init_node.name: 0}
-    found.update({node.name: 1 + index for index, node in enumerate(others)})
-    found.update({node.name: 1 + len(others) + index // batch for index, node in enumerate(workers)})
-    return found
 
 
 def _on_first_control_plane(platform: Platform, node: NodeConfig, name: str, template: str, variables: dict[str, str | int]) -> Step | None:
