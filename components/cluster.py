@@ -9,6 +9,7 @@ removes exactly its commands, dependents first (drain, then reset, then networki
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import pulumi
@@ -89,6 +90,7 @@ class Cluster(pulumi.ComponentResource):
         self._private_key = private_key
         self.nodes = {node.name: Node(node.name, pulumi.ResourceOptions(parent=self)) for node in platform.nodes}
         steps = steps_for(platform)
+        _allow_dependency_chains(len(steps))
         by_key = {(step.node, step.name): step for step in steps}
         commands: dict[tuple[str, str], remote.Command] = {}
         for key, after in edges(steps).items():  # pipeline order: a step's sources come before it
@@ -140,6 +142,16 @@ class Cluster(pulumi.ComponentResource):
         )
         owner.commands[step.name] = command
         return command
+
+
+def _allow_dependency_chains(commands: int) -> None:
+    """The Pulumi SDK checks every new dependency for a cycle by walking the dependencies
+    it already has recursively, one Python frame per resource on the chain
+    (``pulumi.runtime.resource_cycle_breaker._with_transitive_deps``). The upgrade's
+    waves chain four commands per wave, so a rack of a few hundred workers in batches of
+    one outgrows Python's default limit of 1000 frames: 300 workers failed with
+    ``RecursionError``. A chain is never longer than the commands there are."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 2 * commands + 1000))
 
 
 def _reports(stdouts: list[str | None]) -> list[Report]:

@@ -134,6 +134,21 @@ def test_join_critical_path_does_not_grow_with_workers() -> None:
     assert critical_path(small, "node-registered") == critical_path(large, "node-registered") == 11
 
 
+def test_upgrade_waves_of_hundreds_of_workers_do_not_outgrow_the_sdks_cycle_check() -> None:
+    """Batches of one chain four commands per worker; the SDK walks such chains with one
+    Python frame per resource, which broke Python's default limit (RecursionError) for
+    300 workers before the shell allowed for it."""
+    import sys
+
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default, whatever an earlier run raised it to
+    try:
+        result = run_scaled(300)
+    finally:
+        sys.setrecursionlimit(max(before, sys.getrecursionlimit()))
+    assert critical_path(result, "upgrade-uncordon") >= 4 * 300
+
+
 def test_secret_steps_log_nothing_and_mark_output_secret() -> None:
     secret = {step_resource_name("", step) for step in SECRET_STEPS}  # "-kubeadm" for init and join
     for name, reg in commands(run_stack("dev")).items():
