@@ -67,12 +67,13 @@ KUBERNETES: dict[str, KubernetesRow] = {
         cri_tools="1.34.0",
         staging_modules=STAGING_1_35,
     ),
-    # The release the lab's upgrade test moves a running cluster to (NEXT_RELEASE): the
-    # module proxy serves one 1.35 patch only (v1.35.4), so the upgrade is a minor one.
-    # containerd, runc and crictl stay those of 1.35's row: containerd's matrix lists
-    # "1.36 | 2.3.0+, 2.2.0+", and the node keeps its containerd across the upgrade.
-    "1.36.3": KubernetesRow(
-        kubernetes="1.36.3",
+    # The lab's upgrade test moves a running cluster one minor up (1.35.4 -> 1.36.1), then
+    # one patch (1.36.1 -> 1.36.3): the module proxy serves one 1.35 patch only, two 1.36
+    # ones. 1.36.1 and 1.36.3 deploy the same etcd, CoreDNS and pause (kubeadm's constants),
+    # so the patch adds one build. containerd, runc and crictl stay those of 1.35's row:
+    # containerd's matrix lists "1.36 | 2.3.0+, 2.2.0+", and a node keeps its containerd.
+    **{patch: KubernetesRow(
+        kubernetes=patch,
         etcd="3.6.8",
         etcd_image_suffix="-0",
         coredns="v1.14.2",
@@ -80,14 +81,15 @@ KUBERNETES: dict[str, KubernetesRow] = {
         containerd="2.2.9",
         runc="1.3.4",
         cri_tools="1.34.0",
-        # v1.36.3's go.mod replaces two more: cri-streaming and streaming
+        # 1.36's go.mod replaces two more: cri-streaming and streaming
         staging_modules=tuple(sorted((*STAGING_1_35, "cri-streaming", "streaming"))),
-    ),
+    ) for patch in ("1.36.1", "1.36.3")},
 }
 
-# The release every lab cluster is brought up with, and the one its upgrade test moves to.
+# The release every lab cluster is brought up with, then the releases its upgrade test
+# moves one cluster through, in order: a minor upgrade, then a patch one.
 LAB_RELEASE = "1.35.4"
-NEXT_RELEASE = "1.36.3"
+UPGRADE_PATH = ("1.36.1", "1.36.3")
 
 
 @dataclass(frozen=True)

@@ -219,10 +219,11 @@ def run_job(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], te
 
 
 def run_sparkpi(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], tenant: str, work: Path,
-                executors: int = 2, partitions: int = 100, stack: str = "dev", confs: Sequence[str] = ()) -> Job:
+                executors: int = 2, partitions: int = 100, stack: str = "dev", confs: Sequence[str] = (),
+                name: str = "sparkpi") -> Job:
     """The reference's SparkPi, from the examples jar in the image (run_job)."""
     return run_job(lab, kubectl, outputs_with_secrets, tenant, work,
-                   ["--class", PI_CLASS, f"local://{EXAMPLES_JAR}", str(partitions)], executors=executors,
+                   ["--class", PI_CLASS, f"local://{EXAMPLES_JAR}", str(partitions)], name=name, executors=executors,
                    confs=confs, stack=stack)
 
 

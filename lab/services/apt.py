@@ -50,15 +50,18 @@ def create_key(site: Site) -> str:
 
 
 def publish(site: Site, row: KubernetesRow, debs: Sequence[BuiltDeb]) -> Path:
-    """The signed repository of one Kubernetes minor release; returns its directory."""
+    """Add one release's packages to the signed repository of its minor; returns its
+    directory. A minor's repository keeps every patch published to it, as pkgs.k8s.io's
+    does: a cluster at 1.36.1 upgrading to 1.36.3 installs both from one source line.
+    A package published again (same file name: containerd, shared by two patches)
+    replaces its link."""
     directory = files(site).repository(row)
     pool = directory / ARCHITECTURE
     pool.mkdir(parents=True, exist_ok=True)
-    for stale in pool.iterdir():
-        stale.unlink()
     for deb in debs:
+        (pool / deb.path.name).unlink(missing_ok=True)
         (pool / deb.path.name).symlink_to(deb.path)
-    release = repo.write_indexes(directory, [repo.read_deb(pool / d.path.name) for d in debs],
+    release = repo.write_indexes(directory, [repo.read_deb(path) for path in sorted(pool.glob("*.deb"))],
                                  label=repository_label(row))
     sign.sign_release(files(site).gnupg, release)
     return directory

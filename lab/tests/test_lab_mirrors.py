@@ -17,7 +17,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -409,3 +409,26 @@ def test_the_published_index_matches_the_served_debs(mirror: Mirror) -> None:
         served = (directory / fields["Filename"]).read_bytes()
         assert hashlib.sha256(served).hexdigest() == fields["SHA256"]
     assert {f"{name}" for name in mirror.filled.packages} == {p.filename for p in plan(ROW)}
+
+
+def test_a_second_patch_joins_its_minors_repository(mirror: Mirror, bin_dirs: dict[str, Path],
+                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pkgs.k8s.io keeps every patch of a minor in one repository: a cluster at one patch
+    installs the next from the same source line, and the first stays installable (runs
+    last: it adds to the module's repository)."""
+    following = replace(ROW, kubernetes="1.35.5")
+    [kubeadm] = [spec for spec in plan(following) if spec.name == "kubeadm"]
+    # its own cache: a 1.35.5 package made of 1.35.4's binaries must never reach the real one
+    deb = debs.build(kubeadm, bin_dirs, tmp_path_factory.mktemp("patch-cache"))
+    apt.publish(mirror.site, following, [deb])
+    root = tmp_path_factory.mktemp("patch-apt")
+    keyring = root / "keyring.gpg"
+    key = in_fabric(mirror, ["curl", "-fsSL", "--cacert", ca(mirror), f"{mirror.filled.repository_url}Release.key"])
+    subprocess.run(["gpg", "--batch", "--dearmor", "-o", str(keyring)], input=key.stdout, text=True, check=True)
+    options = apt_options(root / "apt", ca(mirror))
+    (root / "apt" / "etc" / "sources.list").write_text(f"deb [signed-by={keyring}] {mirror.filled.repository_url} /\n")
+    update = in_fabric(mirror, ["apt-get", *options, "update"])
+    assert update.returncode == 0 and "E:" not in update.stderr, update.stderr
+    versions = in_fabric(mirror, ["apt-cache", *options, "madison", "kubeadm"]).stdout
+    assert [line.split("|")[1].strip() for line in versions.splitlines()] == ["1.35.5-1.1", "1.35.4-1.1"], versions
+    assert "Version: 1.35.4-1.1" in in_fabric(mirror, ["apt-cache", *options, "show", "kubelet=1.35.4-1.1"]).stdout

@@ -12,7 +12,7 @@ exactly. The order of ``plan()`` is the order other helpers need the binaries in
 
 from __future__ import annotations
 
-from ..versions import KUBERNETES, LAB_RELEASE, NEXT_RELEASE, PULUMI, KubernetesRow, PulumiRow
+from ..versions import KUBERNETES, LAB_RELEASE, PULUMI, UPGRADE_PATH, KubernetesRow, PulumiRow
 from .spec import BuildSpec, CopiedModule, GoBuild, ModuleFile, VersionCheck
 
 PULUMI_REPO = "github.com/pulumi/pulumi"
@@ -36,9 +36,9 @@ def lab_kubernetes() -> KubernetesRow:
     return KUBERNETES[LAB_RELEASE]
 
 
-def next_kubernetes() -> KubernetesRow:
-    """The row the lab's upgrade test moves a running cluster to."""
-    return KUBERNETES[NEXT_RELEASE]
+def upgrade_path() -> tuple[KubernetesRow, ...]:
+    """The rows the lab's upgrade test moves a running cluster through, in order."""
+    return tuple(KUBERNETES[release] for release in UPGRADE_PATH)
 
 
 def bare(version: str) -> str:
@@ -231,7 +231,7 @@ def plan(row: KubernetesRow | None = None, pulumi: PulumiRow = PULUMI) -> list[B
 def every_build(rows: tuple[KubernetesRow, ...] | None = None) -> list[BuildSpec]:
     """What ``build`` makes: the lab release's plan, then what each further release (the
     upgrade test's) adds; a build two releases share (same name and version) once."""
-    rows = rows or (lab_kubernetes(), next_kubernetes())
+    rows = rows or (lab_kubernetes(), *upgrade_path())
     found: dict[tuple[str, str], BuildSpec] = {}
     for row in rows:
         for spec in plan(row):
