@@ -61,9 +61,10 @@ UPGRADE_STEPS = ("kubeadm-upgrade", "upgrade-drain", "kubelet-upgrade", "upgrade
 # done), its driver on the last worker (a node selector), drained after the control
 # plane's and the first worker's cycles. Measured: the client needs 20-30 s to create a
 # driver on a busy machine; 10000 partitions ran 75-160 s on the lab's two executors,
-# 40000 about 140 s.
+# 40000 about 140 s (which kept the fixture waiting about 90 s after the up: the patch
+# stage's held driver is what proves a drain waits, so the second job is short too).
 LAST_WORKER = WORKERS[-1]
-PARTITIONS = {"first": 10000, "second": 40000, "across": 10000, "held": 10}
+PARTITIONS = {"first": 10000, "second": 10000, "across": 10000, "held": 10}
 DRIVER_RUNNING_TIMEOUT = 300.0
 TURN_TIMEOUT = 600.0
 # The held job's one executor selects a node label no node has: it stays Pending (within
@@ -142,6 +143,22 @@ def _cordoned(kubectl: Any) -> set[str]:
 
 def _kubelet_releases(kubectl: Any) -> dict[str, str]:
     return {n["metadata"]["name"]: n["status"]["nodeInfo"]["kubeletVersion"] for n in kubectl.json(["get", "nodes"])["items"]}
+
+
+def _running_executors(kubectl: Any) -> list[str]:
+    found = kubectl.run(["-n", TENANT, "get", "pods", "-l", "spark-role=executor", "--field-selector", "status.phase=Running",
+                         "-o", "name"], check=False, timeout=10).stdout
+    return found.split()
+
+
+def _wait_for_an_executor(kubectl: Any) -> bool:
+    """Once an executor runs, its driver's SparkContext is up: a driver still starting
+    when the API server restarts fails (Spark's client gives a request 10 s; seen in CI's
+    patch stage: the GET of its own pod timed out, and spark-submit still exited 0)."""
+    deadline = time.monotonic() + DRIVER_RUNNING_TIMEOUT
+    while time.monotonic() < deadline and not _running_executors(kubectl):
+        time.sleep(1)
+    return bool(_running_executors(kubectl))
 
 
 def _wait_for_drivers(kubectl: Any, count: int) -> dict[str, str]:
@@ -223,7 +240,7 @@ def upgraded(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactor
     _select_release(cluster, upgrade_path()[0])
     jobs = Jobs(cluster, kubectl, tmp_path_factory)
     jobs.submit("first")
-    running_before_up = bool(_wait_for_drivers(kubectl, 1))
+    running_before_up = bool(_wait_for_drivers(kubectl, 1)) and _wait_for_an_executor(kubectl)
 
     kept: dict[str, float] = {}
     done = threading.Event()
@@ -291,6 +308,8 @@ def patched(upgraded: Upgrade, cluster: Any, kubectl: Any, tmp_path_factory: pyt
     drivers = _wait_for_drivers(kubectl, 2)
     [held] = [pod for pod, node in drivers.items() if pod.startswith("held-")] or [""]
     assert held, f"the held driver did not run within {DRIVER_RUNNING_TIMEOUT}s: {drivers}; {jobs.client_log('held')}"
+    # the held job's executor never runs: a running one is the job across the upgrade's
+    assert _wait_for_an_executor(kubectl), f"the job across the upgrade started no executor: {jobs.client_log('across')}"
     held_before = _driver_state(kubectl, held)
     started = time.monotonic()
     stopped, stopped_log = up(cluster)
