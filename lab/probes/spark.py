@@ -33,6 +33,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 JOB_TIMEOUT = 900.0  # three JVMs and the client's on a busy 2-core machine
 DELETE_TIMEOUT = 180.0
+# How long a driver may run on after the client returned: spark-submit stops waiting when
+# its watch of the driver breaks (an API server restarting under an upgrade), as if the
+# job had ended, and exits 0 (SPARK-26365).
+DRIVER_END_TIMEOUT = 300.0
+ENDED_PHASES = ("Succeeded", "Failed")
 
 
 def spark_submit_client(image: SparkImage | None = None) -> Path:
@@ -66,6 +71,7 @@ class Job:
     namespace: str
     driver: str
     returncode: int = -1
+    driver_exit: int | None = None  # the driver container's exit code: what says the job succeeded
     client_log: str = ""
     driver_log: str = ""
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -83,6 +89,35 @@ class Job:
     @property
     def answer(self) -> list[str]:
         return [line for line in self.driver_log.splitlines() if "Pi is roughly" in line]
+
+
+def driver_exit_code(pod: dict[str, Any]) -> int | None:
+    """The exit code of a driver pod's terminated container, None while it runs."""
+    for status in pod.get("status", {}).get("containerStatuses", []):
+        terminated = status.get("state", {}).get("terminated")
+        if terminated is not None:
+            return int(terminated["exitCode"])
+    return None
+
+
+def ended_job_pods(kubectl: Kubectl, namespace: str, driver: str,
+                   timeout: float = DRIVER_END_TIMEOUT) -> dict[str, dict[str, Any]]:
+    """The job's pods once its driver has ended or is gone, read through an API server
+    that may be restarting; as last read if the driver still runs after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    pods: dict[str, dict[str, Any]] = {}
+    while True:
+        try:
+            pods = job_pods(kubectl, namespace, driver)
+        except LabError:
+            pass
+        else:
+            driver_pod = pods.get(driver)
+            if driver_pod is None or driver_pod["status"].get("phase") in ENDED_PHASES:
+                return pods
+        if time.monotonic() >= deadline:
+            return pods
+        time.sleep(3.0)
 
 
 def job_pods(kubectl: Kubectl, namespace: str, driver: str) -> dict[str, dict[str, Any]]:
@@ -213,7 +248,8 @@ def run_job(lab: Lab, kubectl: Kubectl, outputs_with_secrets: dict[str, Any], te
         outputs_file.unlink(missing_ok=True)
         tenant_kubeconfig.unlink(missing_ok=True)
         (work / "templates" / "kubeconfig").unlink(missing_ok=True)
-    job.pods.update(job_pods(kubectl, tenant, job.driver))
+    job.pods.update(ended_job_pods(kubectl, tenant, job.driver))
+    job.driver_exit = driver_exit_code(job.pods.get(job.driver, {}))
     job.driver_log = kubectl.run(["-n", tenant, "logs", job.driver], check=False, timeout=120).stdout
     return job
 

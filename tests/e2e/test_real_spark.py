@@ -65,6 +65,7 @@ def sparkpi(cluster: Any, kubectl: Any, tmp_path_factory: pytest.TempPathFactory
 
 def test_sparkpi_finishes_with_pi(sparkpi: Job) -> None:
     assert sparkpi.returncode == 0, sparkpi.client_log[-4000:]
+    assert sparkpi.driver_exit == 0, sparkpi.driver_exit
     assert "Pi is roughly 3.1" in sparkpi.driver_log, sparkpi.driver_log[-4000:]
 
 

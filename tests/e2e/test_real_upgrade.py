@@ -193,7 +193,7 @@ def _select_release(cluster: Any, row: Any) -> None:
 
 def _report(jobs: dict[str, Any]) -> None:
     for name, job in jobs.items():
-        print(f"SparkPi {name} ({PARTITIONS[name]} partitions): exit {job.returncode} after {job.seconds:.1f}s; pods "
+        print(f"SparkPi {name} ({PARTITIONS[name]} partitions): exit {job.returncode}, driver {job.driver_exit} after {job.seconds:.1f}s; pods "
               + ", ".join(f"{n}@{p['spec'].get('nodeName')}" for n, p in sorted(job.pods.items())))
 
 
@@ -402,6 +402,7 @@ def test_the_control_plane_first_then_one_worker_at_a_time(upgraded: Upgrade) ->
 def _finished_with_pi(job: Any) -> None:
     assert job is not None, "SparkPi did not return"
     assert job.returncode == 0, job.client_log[-4000:]
+    assert job.driver_exit == 0, (job.driver_exit, job.client_log[-4000:])
     assert "Pi is roughly 3.1" in job.streamed_log + job.driver_log, (job.streamed_log + job.driver_log)[-3000:]
 
 
