@@ -18,7 +18,8 @@ Pod templates carry what Spark has no setting for:
 Settings that define where and as whom a job runs (master, deploy mode, namespace, the
 driver's and the executors' service accounts, node selector, template container names)
 are the platform's and override any ``spark.conf`` or tenant ``sparkConf`` entry; the
-image and the excluded feature steps are defaults a tenant may override.
+image, the excluded feature steps and the API timeouts (a minute, so a job rides out an
+API server's restart) are defaults a tenant may override.
 
 Spark 4.2's NetworkPolicy step is switched off (``spark.kubernetes.driver.pod.
 excludedFeatureSteps``), not granted. From 4.2 every submission creates a NetworkPolicy
@@ -83,6 +84,13 @@ DEPLOY_MODE = "cluster"
 UPLOAD_PATH_KEY = "spark.kubernetes.file.upload.path"
 EXCLUDED_DRIVER_STEPS_KEY = "spark.kubernetes.driver.pod.excludedFeatureSteps"
 NETWORK_POLICY_STEP = "org.apache.spark.deploy.k8s.features.NetworkPolicyFeatureStep"
+# Spark's Kubernetes client gives a connection and a request 10 s, the submitting client's
+# and the driver's alike; an API server restarting under `kubeadm upgrade` or a control
+# plane's certificate renewal answers again within about a minute (the lab's CI saw a
+# submission fail after 10 s while the only API server restarted): a job rides it out.
+API_TIMEOUT_MS = "60000"
+API_TIMEOUTS = {f"spark.kubernetes.{client}.{timeout}": API_TIMEOUT_MS
+                for client in ("submission", "driver") for timeout in ("connectionTimeout", "requestTimeout")}
 # The reference's spark-submit line states these first, in this order.
 HEADLINE_KEYS = (NAMESPACE_KEY, SERVICE_ACCOUNT_KEY, IMAGE_KEY)
 
@@ -165,6 +173,7 @@ def spark_conf(platform: Platform, tenant: TenantConfig) -> dict[str, str]:
     merged = {
         IMAGE_KEY: spark.image,
         EXCLUDED_DRIVER_STEPS_KEY: NETWORK_POLICY_STEP,
+        **API_TIMEOUTS,
         **spark.conf,
         **tenant.spark_conf,
         **({UPLOAD_PATH_KEY: spark.upload_path} if spark.upload_path else {}),

@@ -32,12 +32,17 @@ def documented_example() -> dict:
 
 def spark_conf(api: str, namespace: str, image: str, label: tuple[str, str]) -> dict[str, str]:
     """What a tenant's jobs are pinned to (README "Spark"): the cluster, the tenant's namespace,
-    node label and accounts, cluster mode, Spark's default container names, and the
-    NetworkPolicy step off (MACVLAN enforces none)."""
+    node label and accounts, cluster mode, Spark's default container names, the
+    NetworkPolicy step off (MACVLAN enforces none), and a minute for the API (an API
+    server restarting under an upgrade)."""
     return {
         "spark.kubernetes.authenticate.driver.serviceAccountName": "spark",
         "spark.kubernetes.authenticate.executor.serviceAccountName": "spark-executor",
         "spark.kubernetes.container.image": image,
+        "spark.kubernetes.driver.connectionTimeout": "60000",
+        "spark.kubernetes.driver.requestTimeout": "60000",
+        "spark.kubernetes.submission.connectionTimeout": "60000",
+        "spark.kubernetes.submission.requestTimeout": "60000",
         "spark.kubernetes.driver.pod.excludedFeatureSteps": "org.apache.spark.deploy.k8s.features.NetworkPolicyFeatureStep",
         "spark.kubernetes.driver.podTemplateContainerName": "spark-kubernetes-driver",
         "spark.kubernetes.executor.podTemplateContainerName": "spark-kubernetes-executor",
