@@ -130,18 +130,23 @@ def cluster() -> Iterator[Any]:
         yield state
 
 
-def _running_drivers(kubectl: Any) -> dict[str, str]:
-    """The tenant's Running drivers and their nodes."""
-    found = kubectl.run(["-n", TENANT, "get", "pods", "-l", "spark-role=driver", "--field-selector", "status.phase=Running",
-                         "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{'\\n'}{end}"],
+def _names_with(kubectl: Any, get: list[str], value: str) -> dict[str, str]:
+    """Each listed object's name and non-empty ``value`` (a JSONPath), none while the API
+    server does not answer: the polls here look again a second later."""
+    found = kubectl.run([*get, "-o", "jsonpath={range .items[*]}{.metadata.name} {" + value + "}{'\\n'}{end}"],
                         check=False, timeout=10).stdout
     return dict(line.split() for line in found.splitlines() if len(line.split()) == 2)
 
 
+def _running_drivers(kubectl: Any) -> dict[str, str]:
+    """The tenant's Running drivers and their nodes."""
+    return _names_with(kubectl, ["-n", TENANT, "get", "pods", "-l", "spark-role=driver", "--field-selector",
+                                 "status.phase=Running"], ".spec.nodeName")
+
+
 def _cordoned(kubectl: Any) -> set[str]:
-    found = kubectl.run(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.unschedulable}{'\\n'}{end}"],
-                        check=False, timeout=10).stdout
-    return {line.split()[0] for line in found.splitlines() if line.endswith(" true")}
+    return {name for name, unschedulable in _names_with(kubectl, ["get", "nodes"], ".spec.unschedulable").items()
+            if unschedulable == "true"}
 
 
 def _kubelet_releases(kubectl: Any) -> dict[str, str]:
@@ -166,9 +171,7 @@ def _wait_for_an_executor(kubectl: Any) -> bool:
 
 def _kubelet_releases_or_none(kubectl: Any) -> dict[str, str]:
     """The nodes' kubelet versions, or none while the API server does not answer."""
-    found = kubectl.run(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion}{'\\n'}{end}"],
-                        check=False, timeout=10).stdout
-    return dict(line.split() for line in found.splitlines() if len(line.split()) == 2)
+    return _names_with(kubectl, ["get", "nodes"], ".status.nodeInfo.kubeletVersion")
 
 
 def _wait_for_drivers(kubectl: Any, count: int) -> dict[str, str]:
